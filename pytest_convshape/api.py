@@ -1,0 +1,345 @@
+"""``check(model, ...) -> Report``: trace, pair, check. The one path the plugin and CLI share."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from typing import Any, Callable, Mapping, Sequence
+
+import torch
+from torch import nn
+
+from . import trace as tracing
+from .checks import check as check_findings, fmt_shape
+from .locate import site_of
+from .pairing import UP, Graph, find_pairs, resolve_explicit
+from .records import ERROR, RULES, Finding, LayerEvent, Pair, Shape, TraceResult, rule_matches
+from .report import Report
+
+_ERROR_FIX_CODES = ("CS101", "CS102", "CS103", "CS201")
+_META_LIMITS = (
+    "meta",
+    "data-dependent",
+    "data dependent",
+    "item()",
+    "same device",
+    "cannot copy out",
+    "unbacked",
+    "nonzero",
+    "could not run",
+    "not implemented",
+)
+
+
+class InputError(ValueError):
+    """The given input does not fit the model (rank, channels, size too small)."""
+
+
+def unwrap(model: Any) -> nn.Module:
+    """The plain module behind ``torch.compile`` and ``DataParallel``-style wrappers."""
+    seen = 0
+    while seen < 8:
+        seen += 1
+        if hasattr(model, "_orig_mod") and isinstance(getattr(model, "_orig_mod"), nn.Module):
+            model = model._orig_mod
+        elif isinstance(model, nn.Module) and type(model).__name__ in ("DataParallel", "DistributedDataParallel") and isinstance(getattr(model, "module", None), nn.Module):
+            model = model.module
+        else:
+            break
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"check() needs a torch.nn.Module, got {type(model).__module__}.{type(model).__qualname__}")
+    return model
+
+
+def _validate_size(input_size: Any) -> tuple[int, ...]:
+    if isinstance(input_size, torch.Size):
+        input_size = tuple(input_size)
+    if not isinstance(input_size, (tuple, list)) or not input_size:
+        raise ValueError(f"input_size must be a non-empty tuple of positive ints such as (1, 1, 28, 28), got {input_size!r}")
+    out = []
+    for v in input_size:
+        if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+            raise ValueError(
+                f"input_size must be a non-empty tuple of positive ints such as (1, 1, 28, 28), got {tuple(input_size)!r} "
+                f"({v!r} is not a positive int)"
+            )
+        out.append(int(v))
+    return tuple(out)
+
+
+def _dtype(model: nn.Module) -> torch.dtype:
+    for p in model.parameters():
+        if p.is_floating_point():
+            return p.dtype
+    return torch.float32
+
+
+def _inputs(model: nn.Module, input_size: Any, example_inputs: Any) -> tuple[tuple, dict, str]:
+    """(args, kwargs, description) for the forward call."""
+    if input_size is not None and example_inputs is not None:
+        raise ValueError("give input_size or example_inputs, not both")
+    if input_size is not None:
+        size = _validate_size(input_size)
+        return (torch.empty(size, dtype=_dtype(model), device="meta"),), {}, fmt_shape(size)
+    if example_inputs is None:
+        raise ValueError("check() needs input_size=(N, C, H, W) or example_inputs (a tensor, a tuple or a dict of keyword inputs)")
+    if isinstance(example_inputs, torch.Tensor):
+        return (example_inputs,), {}, fmt_shape(example_inputs.shape)
+    if isinstance(example_inputs, (tuple, list)):
+        args = tuple(example_inputs)
+        return args, {}, ", ".join(fmt_shape(a.shape) if isinstance(a, torch.Tensor) else repr(a) for a in args)
+    if isinstance(example_inputs, Mapping):
+        kwargs = dict(example_inputs)
+        return (), kwargs, ", ".join(
+            f"{k}={fmt_shape(v.shape) if isinstance(v, torch.Tensor) else repr(v)}" for k, v in kwargs.items()
+        )
+    raise TypeError(
+        f"example_inputs must be a tensor, a tuple of inputs or a dict of keyword inputs, got {type(example_inputs).__name__}"
+    )
+
+
+def _validate_pairs(pairs: Any) -> tuple[tuple[str, str], ...]:
+    out = []
+    for item in pairs or ():
+        if isinstance(item, Mapping):
+            item = (item.get("down"), item.get("up"))
+        if not (isinstance(item, (tuple, list)) and len(item) == 2 and all(isinstance(n, str) for n in item)):
+            raise TypeError(f"pairs must be (down, up) name pairs such as ('encoder.0', 'decoder.0'), got {item!r}")
+        out.append((item[0], item[1]))
+    return tuple(out)
+
+
+def _validate_codes(codes: Any, what: str) -> tuple[str, ...]:
+    if isinstance(codes, str):
+        codes = (codes,)
+    out = []
+    for c in codes or ():
+        if not isinstance(c, str) or not any(code.startswith(c) for code in RULES) or not c.startswith("CS"):
+            known = ", ".join(RULES)
+            raise ValueError(f"{what}: unknown code {c!r}; known codes (or prefixes of them): {known}")
+        out.append(c)
+    return tuple(out)
+
+
+def _meta_limited(exc: BaseException) -> bool:
+    if isinstance(exc, NotImplementedError):
+        return True
+    text = str(exc).lower()
+    return any(m in text for m in _META_LIMITS)
+
+
+def _real_inputs(args: tuple, kwargs: dict, seed: int = 0) -> tuple[tuple, dict]:
+    gen = torch.Generator().manual_seed(seed)
+
+    def real(t: Any) -> Any:
+        if not isinstance(t, torch.Tensor):
+            return t
+        if t.device.type == "meta":
+            if t.is_floating_point():
+                return torch.rand(t.shape, generator=gen, dtype=t.dtype)
+            return torch.zeros(t.shape, dtype=t.dtype)
+        return t.detach().to("cpu")
+
+    from torch.utils._pytree import tree_map
+
+    return tree_map(real, args), tree_map(real, kwargs)
+
+
+def _cpu_model(model: nn.Module, builder: Callable[[], nn.Module] | None) -> tuple[nn.Module, str]:
+    """A model with real CPU weights for the fallback pass, and how it was obtained."""
+    tensors = list(model.parameters()) + list(model.buffers())
+    if all(t.device.type == "cpu" for t in tensors):
+        return model, "the model's own weights"
+    if builder is not None:
+        return builder(), "a CPU build of the model"
+    clone = copy.deepcopy(model)
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for module in clone.modules():
+            for name, t in list(module._parameters.items()) + list(module._buffers.items()):
+                if t is None:
+                    continue
+                if t.device.type == "meta":
+                    real = torch.randn(t.shape, generator=gen).to(t.dtype) * 0.02 if t.is_floating_point() else torch.zeros(t.shape, dtype=t.dtype)
+                else:
+                    real = t.detach().to("cpu")
+                if name in module._parameters:
+                    module._parameters[name] = nn.Parameter(real, requires_grad=False)
+                else:
+                    module._buffers[name] = real
+    return clone, "a CPU copy of the model"
+
+
+@dataclasses.dataclass
+class _Pass:
+    result: TraceResult
+    graph: Graph
+    pairs: list[Pair]
+    findings: list[Finding]
+
+
+class _Linter:
+    def __init__(self, model: nn.Module, located_on: nn.Module, explicit: tuple[tuple[str, str], ...]):
+        self.model = model
+        self.located_on = located_on
+        self.explicit = explicit
+        self.sites: dict[str, Any] = {}
+        self.crashes: dict[str, tracing.MergeRepair] = {}
+
+    def locate(self, events: Sequence[LayerEvent]) -> list[LayerEvent]:
+        out = []
+        for e in events:
+            if e.module and e.location is None:
+                if e.name not in self.sites:
+                    self.sites[e.name] = site_of(self.located_on, e.name.split("#")[0], e.kind)
+                e = dataclasses.replace(e, location=self.sites[e.name])
+            out.append(e)
+        return out
+
+    def analyse(self, outcome: tracing.Outcome) -> _Pass:
+        for repair in outcome.repairs:
+            self.crashes.setdefault(f"{repair.merge}/{repair.up_branch}", repair)
+        result = dataclasses.replace(outcome.result, events=tuple(self.locate(outcome.result.events)))
+        graph = Graph(result.events)
+        problems = resolve_explicit(result.events, self.explicit) if not outcome.exception else []
+        if problems:
+            raise ValueError("; ".join(problems))
+        pairs = find_pairs(result.events, self.explicit, graph)
+        notes, orphans = self._crash_notes(graph)
+        findings = check_findings(graph, pairs, notes) + orphans
+        return _Pass(result, graph, pairs, findings)
+
+    def _crash_notes(self, graph: Graph) -> tuple[dict[str, str], list[Finding]]:
+        notes: dict[str, str] = {}
+        orphans: list[Finding] = []
+        for repair in self.crashes.values():
+            merge = graph.by_name.get(repair.merge)
+            if merge is None or repair.up_branch >= len(merge.feeds):
+                continue
+            where = f" ({merge.location})" if merge.location else ""
+            text = f"{merge.kind} at {merge.name}{where} raises: {repair.message}"
+            up = graph.nearest(merge.feeds[repair.up_branch], UP)
+            if up is not None:
+                notes.setdefault(up.name, text)
+            else:
+                orphans.append(
+                    Finding(
+                        code="CS903",
+                        message=f"{text}; the branch that does not fit comes from no upsampling layer the linter can name",
+                        layer=merge.name,
+                        location=merge.location,
+                    )
+                )
+        return notes, orphans
+
+
+def check(
+    model: nn.Module,
+    input_size: Sequence[int] | None = None,
+    *,
+    example_inputs: Any = None,
+    pairs: Sequence[tuple[str, str]] = (),
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    target: str | None = None,
+    cpu_builder: Callable[[], nn.Module] | None = None,
+) -> Report:
+    """Lint ``model`` for upsampling layers that do not restore their partner's input size.
+
+    ``input_size`` builds a dummy input of that shape; ``example_inputs`` is a tensor, a tuple
+    of positional inputs or a dict of keyword inputs (only shapes and dtypes are used, unless
+    the model cannot run on the meta device). ``pairs`` names (down, up) layer pairs that
+    override the automatic pairing. ``select``/``ignore`` filter findings by code or prefix.
+    The model is never changed. ``cpu_builder`` builds a real CPU copy for the fallback pass
+    when the model's weights live on the meta device.
+    """
+    original = model
+    model = unwrap(model)
+    explicit = _validate_pairs(pairs)
+    select_codes = _validate_codes(select, "select")
+    ignore_codes = _validate_codes(ignore, "ignore")
+    args, kwargs, described = _inputs(model, input_size, example_inputs)
+    located_on = model
+    if any(isinstance(p, nn.parameter.UninitializedParameter) for p in model.parameters()):
+        model = copy.deepcopy(model)  # lazy modules initialise themselves on the first call
+    linter = _Linter(model, located_on, explicit)
+
+    device, fallback = "meta", ""
+    outcome = tracing.run(model, args, kwargs, device="meta")
+    if outcome.exception is not None and _meta_limited(outcome.exception):
+        real_model, how = _cpu_model(model, cpu_builder)
+        fallback = f"{type(outcome.exception).__name__}: {_first_line(outcome.exception)}"
+        args, kwargs = _real_inputs(args, kwargs)
+        model, device = real_model, "cpu"
+        linter.model = model
+        outcome = tracing.run(model, args, kwargs, device="cpu", fallback_reason=fallback)
+        fallback = f"{fallback} (used {how})"
+    if outcome.exception is not None and outcome.failure is not None and outcome.failure.events_before == 0:
+        f = outcome.failure
+        raise InputError(
+            f"input {described} does not fit the model: {f.op} in {f.where or type(model).__name__} "
+            f"(input {', '.join(fmt_shape(s) for s in f.in_shapes[:1])}) raised: {f.message}"
+        ) from None
+
+    current = linter.analyse(outcome)
+    overrides: dict[str, Shape] = {}
+    for _ in range(len(current.graph.ups()) + 2):
+        wanted = {
+            f.up: f.expected
+            for f in current.findings
+            if f.code in _ERROR_FIX_CODES and f.up is not None and f.expected is not None
+        }
+        if all(overrides.get(k) == v for k, v in wanted.items()):
+            break
+        overrides.update(wanted)
+        outcome = tracing.run(model, args, kwargs, device=device, overrides=overrides, fallback_reason=fallback)
+        current = linter.analyse(outcome)
+
+    findings = list(current.findings)
+    if fallback:
+        findings.append(
+            Finding(
+                code="CS902",
+                message=f"the model could not run on the meta device ({fallback}); one small real CPU pass under no_grad in eval mode was used instead",
+            )
+        )
+    if outcome.exception is not None:
+        findings.append(_forward_failed(outcome, current))
+    findings = [f for f in findings if (not select_codes or rule_matches(f.code, select_codes)) and not rule_matches(f.code, ignore_codes)]
+    name = target or f"{type(original).__module__}.{type(original).__qualname__}"
+    return Report(
+        target=name,
+        input=described,
+        findings=tuple(sorted(findings, key=_finding_order(current.result.events))),
+        pairs=tuple(current.pairs),
+        events=current.result.events,
+        device=device,
+        fallback_reason=fallback,
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _forward_failed(outcome: tracing.Outcome, current: _Pass) -> Finding:
+    f = outcome.failure
+    ran = [e.name for e in current.result.events if e.op not in ("cat", "stack", "add", "crop")]
+    tail = ", ".join(ran[-5:]) if ran else "none"
+    if f is not None:
+        shapes = ", ".join(fmt_shape(s) for s in f.in_shapes[:2])
+        msg = f"the forward pass raised in {f.where or 'the model'} ({f.op} on {shapes}): {f.message}; layers that ran before: {tail}"
+    else:
+        msg = f"the forward pass raised {type(outcome.exception).__name__}: {_first_line(outcome.exception)}; layers that ran: {tail}"  # type: ignore[arg-type]
+    return Finding(code="CS903", message=msg, layer=f.where if f else None)
+
+
+def _finding_order(events: Sequence[LayerEvent]) -> Callable[[Finding], tuple]:
+    order = {e.name: e.index for e in events}
+    sev = {ERROR: 0, "warning": 1, "info": 2}
+
+    def key(f: Finding) -> tuple:
+        return (sev[f.severity], order.get(f.layer or f.up or "", 10**9), f.code)
+
+    return key

@@ -1,0 +1,338 @@
+"""Findings from pairs: compare shapes, validate parameters the way eager torch does, and
+derive the fix with the arithmetic in real numbers."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from . import arithmetic as ar
+from .pairing import CROP, PAD, RESIZE, UP, Graph
+from .records import Finding, Fix, LayerEvent, Pair, Shape, op_family
+
+_LABELS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+def dim_labels(ndim: int) -> tuple[str, ...]:
+    return _LABELS.get(ndim, tuple(f"dim{i}" for i in range(ndim)))
+
+
+def fmt_shape(shape: Sequence[int]) -> str:
+    return "x".join(str(s) for s in shape)
+
+
+def fmt_value(values: Sequence[int]) -> str:
+    """``1`` when every dim has the same value, ``(1, 0)`` otherwise."""
+    vals = tuple(values)
+    if len(set(vals)) == 1:
+        return str(vals[0])
+    return "(" + ", ".join(str(v) for v in vals) + ")"
+
+
+def fmt_size(values: Sequence[int]) -> str:
+    vals = tuple(values)
+    return str(vals[0]) if len(set(vals)) == 1 else fmt_shape(vals)
+
+
+def _per_dim(texts: Sequence[str], ndim: int, dims: Sequence[int]) -> str:
+    """One arithmetic line when all listed dims read the same, else labelled per dim."""
+    chosen = [texts[i] for i in dims]
+    if len(set(chosen)) == 1:
+        return chosen[0]
+    labels = dim_labels(ndim)
+    return "; ".join(f"{labels[i]}: {texts[i]}" for i in dims)
+
+
+def family(e: LayerEvent) -> str:
+    fam = op_family(e.op)
+    return fam[0] if fam else e.op
+
+
+def up_arithmetic(e: LayerEvent, dim: int) -> str:
+    """How ``e`` computed its output size in ``dim``, with the real numbers."""
+    p, size, out = e.params, e.in_spatial[dim], e.out_spatial[dim]
+    fam = family(e)
+    if fam == "conv_transpose":
+        return ar.conv_transpose_arithmetic(
+            size, p["kernel_size"][dim], p["stride"][dim], p["padding"][dim], p["dilation"][dim], p["output_padding"][dim]
+        )
+    if fam == "max_unpool":
+        k, s, pad = p["kernel_size"][dim], p["stride"][dim], p["padding"][dim]
+        if p.get("output_size_given"):
+            return f"output_size gives {out}"
+        return f"({size}-1)*{s} - 2*{pad} + {k} = {out}"
+    if fam == "pixel_shuffle":
+        return f"{size}*{p['factor']} = {out}"
+    if fam == "interpolate":
+        if p.get("scale_factor"):
+            return f"floor({size}*{p['scale_factor'][dim]:g}) = {out}"
+        return f"size={out}"
+    return f"{size} -> {out}"
+
+
+def down_arithmetic(e: LayerEvent, dim: int) -> str:
+    p, size = e.params, e.in_spatial[dim]
+    fam = family(e)
+    if fam == "conv":
+        return ar.conv_arithmetic(size, p["kernel_size"][dim], p["stride"][dim], p["padding"][dim], p["dilation"][dim])
+    if fam in ("max_pool", "avg_pool"):
+        return ar.pool_arithmetic(
+            size, p["kernel_size"][dim], p["stride"][dim], p["padding"][dim], p["dilation"][dim], p["ceil_mode"]
+        )
+    if fam == "pixel_unshuffle":
+        return f"{size}/{p['factor']} = {e.out_spatial[dim]}"
+    if fam == "interpolate" and p.get("scale_factor"):
+        return f"floor({size}*{p['scale_factor'][dim]:g}) = {e.out_spatial[dim]}"
+    return f"{size} -> {e.out_spatial[dim]}"
+
+
+def down_preimage(e: LayerEvent, dim: int) -> list[int]:
+    """All input sizes that the down maps to the same output size as the one it saw."""
+    p, size, out = e.params, e.in_spatial[dim], e.out_spatial[dim]
+    fam = family(e)
+
+    def f(n: int) -> int | None:
+        if fam == "conv":
+            return ar.conv_output_size(n, p["kernel_size"][dim], p["stride"][dim], p["padding"][dim], p["dilation"][dim])
+        if fam in ("max_pool", "avg_pool"):
+            return ar.pool_output_size(
+                n, p["kernel_size"][dim], p["stride"][dim], p["padding"][dim], p["dilation"][dim], p["ceil_mode"]
+            )
+        return None
+
+    if f(size) is None:
+        return [size]
+    stride = max(p.get("stride", (1,) * (dim + 1))[dim], 1)
+    return [n for n in range(max(1, size - stride), size + stride + 1) if f(n) == out]
+
+
+def _why(down: LayerEvent, dims: Sequence[int]) -> str:
+    """The down's arithmetic, and the point: several input sizes give the same output."""
+    texts = [down_arithmetic(down, i) for i in range(down.ndim)]
+    line = f"{down.name} ({down.kind}) maps {fmt_shape(down.in_spatial)} to {fmt_shape(down.out_spatial)}: {_per_dim(texts, down.ndim, dims)}"
+    many = [down_preimage(down, i) for i in dims]
+    if any(len(m) > 1 for m in many):
+        sizes = many[0] if len({tuple(m) for m in many}) == 1 else None
+        if sizes is not None:
+            listed = ", ".join(str(n) for n in sizes)
+            line += f"; input sizes {listed} all give {down.out_spatial[dims[0]]}, so the upsampling layer cannot tell which one to restore"
+        else:
+            line += "; several input sizes give the same output, so the upsampling layer cannot tell which one to restore"
+    return line
+
+
+def _hider(graph: Graph, pair: Pair, up: LayerEvent, expected: Shape, actual: Shape) -> LayerEvent | None:
+    """A crop, pad or resize that makes the mismatch disappear before anything notices."""
+    for ev in graph.downstream(up.index):
+        role = graph.role(ev)
+        if role in (CROP, PAD, RESIZE) and ev.out_spatial == expected:
+            return ev
+    if pair.via and pair.via in graph.by_name:
+        merge = graph.by_name[pair.via]
+        for feed in merge.feeds:
+            for ev in graph.path_between(feed, up.index):
+                if graph.role(ev) in (CROP, PAD, RESIZE) and ev.out_spatial in (expected, actual):
+                    return ev
+    return None
+
+
+_HIDDEN_CODE = {CROP: "CS301", PAD: "CS302", RESIZE: "CS303"}
+_HIDDEN_WORD = {CROP: "cropping", PAD: "padding", RESIZE: "resizing"}
+
+
+def check_pair(graph: Graph, pair: Pair, crash_notes: dict[str, str]) -> Finding | None:
+    up = graph.by_name[pair.up]
+    if pair.down is None:
+        return _unpaired(up)
+    down = graph.by_name[pair.down]
+    if down.ndim != up.ndim:
+        return None
+    expected, actual = down.in_spatial, up.out_spatial
+    if expected == actual or family(up) == "conv_transpose" and _illegal_output_padding(up):
+        return None
+    bad = [i for i in range(up.ndim) if expected[i] != actual[i]]
+    arith = _per_dim([up_arithmetic(up, i) for i in range(up.ndim)], up.ndim, bad)
+    head = (
+        f"{up.name}: {up.kind} gives {fmt_shape(actual)}, {down.name} ({down.kind}) took {fmt_shape(expected)}: {arith}"
+    )
+    fix, code, tail, suggestions = _remedy(up, down, expected)
+    hider = _hider(graph, pair, up, expected, actual)
+    if hider is not None:
+        code = _HIDDEN_CODE[graph.role(hider)]
+        head += f"; hidden by {_HIDDEN_WORD[graph.role(hider)]} at {hider.name}"
+    note = crash_notes.get(up.name)
+    message = f"{head}; {tail}"
+    if note:
+        message += f". Without the fix, {note}"
+    return Finding(
+        code=code,
+        message=message,
+        up=up.name,
+        down=down.name,
+        expected=expected,
+        actual=actual,
+        fix=fix,
+        location=up.location,
+        suggestions=suggestions,
+        layer=up.name,
+        detail=_why(down, bad),
+    )
+
+
+def _remedy(up: LayerEvent, down: LayerEvent, expected: Shape) -> tuple[Fix | None, str, str, tuple[str, ...]]:
+    """(fix, code, the sentence that says what to do, further suggestions)."""
+    fam = family(up)
+    target = fmt_size(expected)
+    labels = dim_labels(up.ndim)
+    shape_expr = f"{_input_expr(down)}.shape[-{up.ndim}:]"
+    if fam == "conv_transpose":
+        p = up.params
+        needed = [
+            ar.needed_output_padding(
+                expected[i], up.in_spatial[i], p["kernel_size"][i], p["stride"][i], p["padding"][i], p["dilation"][i]
+            )
+            for i in range(up.ndim)
+        ]
+        limits = [ar.output_padding_limit(p["stride"][i], p["dilation"][i]) for i in range(up.ndim)]
+        if all(0 <= n < lim for n, lim in zip(needed, limits)):
+            fix = Fix(up.name, tuple(needed))
+            return fix, "CS101", f"set output_padding={fmt_value(needed)} to get {target}", ()
+        wrong = [i for i in range(up.ndim) if not 0 <= needed[i] < limits[i]]
+        reasons = ", ".join(
+            f"{labels[i]} would need {needed[i]}" for i in wrong
+        )
+        tail = (
+            f"no legal output_padding gives {target} ({reasons}; it must lie in 0..{min(limits[i] for i in wrong) - 1})"
+        )
+        suggestions = []
+        alts = []
+        for i in range(up.ndim):
+            options = ar.padding_alternatives(expected[i], up.in_spatial[i], p["kernel_size"][i], p["stride"][i], p["dilation"][i])
+            current = p["padding"][i]
+            options.sort(key=lambda po: (abs(po[0] - current), po[1]))
+            alts.append(options[0] if options else None)
+        if all(a is not None for a in alts):
+            pads = [a[0] for a in alts]  # type: ignore[index]
+            ops = [a[1] for a in alts]  # type: ignore[index]
+            suggestions.append(f"set padding={fmt_value(pads)}, output_padding={fmt_value(ops)} on {up.name}")
+        else:
+            kalts = []
+            for i in range(up.ndim):
+                options = ar.kernel_alternatives(expected[i], up.in_spatial[i], p["stride"][i], p["padding"][i], p["dilation"][i])
+                kalts.append(options[0] if options else None)
+            if all(a is not None for a in kalts):
+                suggestions.append(
+                    f"set kernel_size={fmt_value([a[0] for a in kalts])}, output_padding={fmt_value([a[1] for a in kalts])} on {up.name}"  # type: ignore[index]
+                )
+        suggestions.append(f"or change the input size so that {down.name} and {up.name} mirror each other")
+        return None, "CS102", tail, tuple(suggestions)
+    if fam == "max_unpool":
+        return None, "CS103", f"pass output_size={shape_expr} to {up.name} to get {target}", ()
+    if fam == "interpolate":
+        return None, "CS103", f"call F.interpolate(x, size={shape_expr}) instead of a fixed scale to get {target}", (
+            f"or use input sizes for which {down.name} divides exactly",
+        )
+    if fam == "pixel_shuffle":
+        return None, "CS103", f"use input sizes that {down.name} divides exactly, or crop/pad explicitly to {target}", ()
+    return None, "CS103", f"make {up.name} give {target}", ()
+
+
+def _input_expr(down: LayerEvent) -> str:
+    return f"<input of {down.name}>"
+
+
+def _illegal_output_padding(e: LayerEvent) -> list[int]:
+    p = e.params
+    return [
+        i for i in range(e.ndim)
+        if not ar.is_legal_output_padding(p["output_padding"][i], p["stride"][i], p["dilation"][i])
+    ]
+
+
+def _unpaired(up: LayerEvent) -> Finding:
+    arith = _per_dim([up_arithmetic(up, i) for i in range(up.ndim)], up.ndim, list(range(up.ndim)))
+    msg = f"{up.name}: {up.kind} gives {fmt_shape(up.out_spatial)} from {fmt_shape(up.in_spatial)}: {arith}; no downsampling layer to compare it with"
+    if family(up) == "conv_transpose" and any(up.params["padding"]):
+        p = up.params
+        plain = [
+            ar.conv_transpose_output_size(up.in_spatial[i], p["kernel_size"][i], p["stride"][i], 0, p["dilation"][i], p["output_padding"][i])
+            for i in range(up.ndim)
+        ]
+        msg += (
+            f" (padding={fmt_value(p['padding'])} removes 2*padding from the output of a transposed convolution; "
+            f"with padding=0 it would give {fmt_shape(plain)})"
+        )
+    return Finding(code="CS901", message=msg, up=up.name, location=up.location, layer=up.name, actual=up.out_spatial)
+
+
+def check_parameters(graph: Graph, pairs: Sequence[Pair]) -> list[Finding]:
+    """Parameters eager torch rejects although the meta device and fake tensors accept them."""
+    partner = {p.up: p.down for p in pairs}
+    findings: list[Finding] = []
+    for e in graph.events:
+        fam = family(e)
+        if fam == "conv_transpose":
+            bad = _illegal_output_padding(e)
+            if bad:
+                findings.append(_illegal_op_finding(graph, e, partner.get(e.name), bad))
+        if fam in ("conv", "conv_transpose"):
+            groups = e.params["groups"]
+            w = e.params["weight_shape"]
+            in_ch = e.in_shapes[0][-e.ndim - 1]
+            out_ch = w[0] if fam == "conv" else w[1] * groups
+            if in_ch % groups or out_ch % groups or (fam == "conv_transpose" and w[0] % groups):
+                findings.append(
+                    Finding(
+                        code="CS202",
+                        message=(
+                            f"{e.name}: {e.kind} has groups={groups} with {in_ch} input and {out_ch} output channels; "
+                            f"eager torch requires groups to divide both (the meta device does not check)"
+                        ),
+                        layer=e.name,
+                        up=e.name if graph.role(e) == UP else None,
+                        location=e.location,
+                    )
+                )
+    return findings
+
+
+def _illegal_op_finding(graph: Graph, e: LayerEvent, down_name: str | None, bad: list[int]) -> Finding:
+    p = e.params
+    limit = [ar.output_padding_limit(p["stride"][i], p["dilation"][i]) for i in range(e.ndim)]
+    labels = dim_labels(e.ndim)
+    where = ", ".join(
+        f"{labels[i]}: output_padding={p['output_padding'][i]} but max(stride={p['stride'][i]}, dilation={p['dilation'][i]}) = {limit[i]}"
+        for i in bad
+    )
+    msg = f"{e.name}: {e.kind} has an output_padding eager torch rejects ({where}); the meta device and fake tensors accept it silently"
+    fix = None
+    expected = None
+    if down_name is not None and down_name in graph.by_name:
+        down = graph.by_name[down_name]
+        expected = down.in_spatial
+        needed = [
+            ar.solve_output_padding(expected[i], e.in_spatial[i], p["kernel_size"][i], p["stride"][i], p["padding"][i], p["dilation"][i])
+            for i in range(e.ndim)
+        ]
+        if all(n is not None for n in needed):
+            fix = Fix(e.name, tuple(needed))  # type: ignore[arg-type]
+            msg += f"; set output_padding={fmt_value(needed)} to get {fmt_size(expected)} like {down.name} took"  # type: ignore[arg-type]
+    if fix is None:
+        msg += f"; output_padding must be below {fmt_value(limit)}"
+    return Finding(
+        code="CS201",
+        message=msg,
+        up=e.name if graph.role(e) == UP else None,
+        down=down_name,
+        expected=expected,
+        actual=e.out_spatial,
+        fix=fix,
+        location=e.location,
+        layer=e.name,
+    )
+
+
+def check(graph: Graph, pairs: Sequence[Pair], crash_notes: dict[str, str] | None = None) -> list[Finding]:
+    notes = crash_notes or {}
+    findings = [f for f in (check_pair(graph, p, notes) for p in pairs) if f is not None]
+    findings.extend(check_parameters(graph, pairs))
+    return findings

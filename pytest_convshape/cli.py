@@ -1,0 +1,153 @@
+"""The ``convshape`` command (also ``python -m pytest_convshape``).
+
+Exit codes: 0 no error findings, 1 error findings, 2 usage or load error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from typing import Any, Sequence
+
+from . import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+FORMATS = ("text", "json", "github", "sarif")
+
+
+class UsageError(Exception):
+    """Bad command-line input; the message names the option and the value."""
+
+
+def parse_shape(text: str, what: str = "--input") -> tuple[int, ...]:
+    parts = text.replace("x", ",").split(",") if text else []
+    try:
+        shape = tuple(int(p) for p in parts)
+    except ValueError:
+        shape = ()
+    if not shape or any(s <= 0 for s in shape):
+        raise UsageError(f"{what} {text!r}: expected comma-separated positive ints such as 1,1,28,28")
+    return shape
+
+
+def parse_kwargs(text: str | None) -> dict[str, Any]:
+    if text is None:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"--kwargs {text!r} is not valid JSON: {exc.msg} at column {exc.colno}") from None
+    if not isinstance(value, dict):
+        raise UsageError(f"--kwargs {text!r} must be a JSON object such as '{{\"channels\": 3}}'")
+    return value
+
+
+def parse_pair(text: str) -> tuple[str, str]:
+    down, sep, up = text.partition("=")
+    if not sep or not down or not up:
+        raise UsageError(f"--pair {text!r}: expected DOWN=UP, for example encoder.0=decoder.0")
+    return down, up
+
+
+def parse_codes(text: str | None) -> tuple[str, ...]:
+    return tuple(c.strip() for c in text.split(",") if c.strip()) if text else ()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="convshape",
+        description=(
+            "Trace a PyTorch model on the meta device, pair each upsampling layer with the "
+            "downsampling layer it should invert, and report every pair whose shapes do not "
+            "round-trip, with the output_padding (or other change) that fixes it."
+        ),
+        epilog="exit status: 0 no error findings, 1 error findings, 2 usage or load error",
+    )
+    parser.add_argument("targets", nargs="+", metavar="TARGET", help="path/to/file.py:NAME or package.module:NAME (an nn.Module subclass, a factory, or an instance)")
+    parser.add_argument("--input", dest="inputs", action="append", metavar="SHAPE", required=True, help="input shape, e.g. 1,1,28,28 (repeat for several)")
+    parser.add_argument("--kwargs", metavar="JSON", help="keyword arguments for the class or factory, as a JSON object")
+    parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    parser.add_argument("--pair", dest="pairs", action="append", default=[], metavar="DOWN=UP", help="pair two layers explicitly (repeatable)")
+    parser.add_argument("--select", metavar="CODES", help="only report these codes or prefixes, comma-separated (e.g. CS1,CS201)")
+    parser.add_argument("--ignore", metavar="CODES", help="do not report these codes or prefixes, comma-separated")
+    parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
+    parser.add_argument("--verbose", "-v", action="store_true", help="show full tracebacks for load errors")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        inputs = [parse_shape(s) for s in args.inputs]
+        kwargs = parse_kwargs(args.kwargs)
+        pairs = [parse_pair(p) for p in args.pairs]
+        select, ignore = parse_codes(args.select), parse_codes(args.ignore)
+        reports = _check_all(args.targets, inputs, kwargs, pairs, select, ignore)
+    except Exception as exc:  # every failure here is the user's input, stated in one line
+        return _usage_failure(exc, args.verbose)
+    text = _render(reports, args.format)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+    else:
+        sys.stdout.write(text + "\n")
+    return EXIT_OK if all(r.ok for r in reports) else EXIT_FINDINGS
+
+
+def _check_all(targets, inputs, kwargs, pairs, select, ignore) -> list:
+    from .api import check
+    from .loader import build
+
+    reports = []
+    for target in targets:
+        built = build(target, kwargs)
+        for shape in inputs:
+            reports.append(
+                check(
+                    built.model,
+                    input_size=shape,
+                    pairs=pairs,
+                    select=select,
+                    ignore=ignore,
+                    target=target,
+                    cpu_builder=built.builder,
+                )
+            )
+    return reports
+
+
+def _usage_failure(exc: Exception, verbose: bool) -> int:
+    from .loader import LoadError
+
+    known = (UsageError, LoadError, ValueError, TypeError)
+    if verbose or not isinstance(exc, known):
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    if isinstance(exc, known):
+        sys.stderr.write(f"convshape: error: {exc}\n")
+    else:
+        sys.stderr.write(f"convshape: internal error: {type(exc).__name__}: {exc} (please report this with the traceback above)\n")
+    return EXIT_USAGE
+
+
+def _render(reports: list, fmt: str) -> str:
+    from . import report as rendering
+
+    if fmt == "json":
+        return rendering.render_json(reports)
+    if fmt == "github":
+        return rendering.render_github(reports)
+    if fmt == "sarif":
+        return rendering.render_sarif(reports)
+    return "\n\n".join(str(r) for r in reports)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    sys.exit(run(argv))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,134 @@
+"""Load a model from a target string (``path/to/file.py:NAME`` or ``package.module:NAME``) and
+build it on the meta device. Every failure is a ``LoadError`` whose message names the target."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+import traceback
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Callable, Mapping
+
+
+class LoadError(Exception):
+    """A target that cannot be loaded or built; the message names the target and the cause."""
+
+
+def split_target(target: str) -> tuple[str, str]:
+    if not isinstance(target, str) or target.count(":") < 1:
+        raise LoadError(
+            f"target {target!r} must look like path/to/file.py:NAME or package.module:NAME"
+        )
+    where, _, name = target.rpartition(":")
+    if len(where) == 1 and where.isalpha():  # a Windows drive letter, no NAME given
+        raise LoadError(f"target {target!r} must look like path/to/file.py:NAME or package.module:NAME")
+    if not where or not name or not all(part.isidentifier() for part in name.split(".")):
+        raise LoadError(
+            f"target {target!r} must look like path/to/file.py:NAME or package.module:NAME "
+            f"(NAME a class, factory function or module instance)"
+        )
+    return where, name
+
+
+def _user_error(exc: BaseException) -> str:
+    """The user's own error, with the last frame of their code."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "importlib" not in f.filename]
+    where = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+def import_where(where: str, target: str) -> ModuleType:
+    if where.endswith(".py") or os.sep in where or "/" in where:
+        path = os.path.abspath(where)
+        if not os.path.isfile(path):
+            raise LoadError(f"target {target!r}: file not found: {where}")
+        mod_name = "_convshape_target_" + os.path.splitext(os.path.basename(path))[0].replace("-", "_")
+        folder = os.path.dirname(path)
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+        spec = importlib.util.spec_from_file_location(mod_name, path)
+        if spec is None or spec.loader is None:
+            raise LoadError(f"target {target!r}: cannot import {where} as Python source")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[mod_name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            sys.modules.pop(mod_name, None)
+            raise LoadError(f"target {target!r}: importing {where} raised {_user_error(exc)}") from exc
+        return module
+    if "." not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        return importlib.import_module(where)
+    except ModuleNotFoundError as exc:
+        if exc.name and (where == exc.name or where.startswith(exc.name + ".")):
+            raise LoadError(f"target {target!r}: module {where!r} not found (is it installed, or is the path right?)") from exc
+        raise LoadError(f"target {target!r}: importing {where} raised {_user_error(exc)}") from exc
+    except Exception as exc:
+        raise LoadError(f"target {target!r}: importing {where} raised {_user_error(exc)}") from exc
+
+
+def resolve(target: str) -> Any:
+    where, name = split_target(target)
+    module = import_where(where, target)
+    obj: Any = module
+    for part in name.split("."):
+        if not hasattr(obj, part):
+            import difflib
+
+            names = [n for n in dir(obj) if not n.startswith("_")]
+            close = difflib.get_close_matches(part, names, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise LoadError(f"target {target!r}: {where} has no name {part!r}{hint}")
+        obj = getattr(obj, part)
+    return obj
+
+
+@dataclass
+class Built:
+    model: Any
+    builder: Callable[[], Any] | None
+    """Builds a real CPU copy (for the fallback pass), or None for a given instance."""
+
+
+def build(target: str, kwargs: Mapping[str, Any] | None = None, *, meta: bool = True) -> Built:
+    """Resolve ``target`` and turn it into a model. Classes and factories are called with
+    ``kwargs`` on the meta device (no parameter memory) while construction sites are recorded."""
+    import torch
+    from torch import nn
+
+    from .locate import recording_construction
+
+    kwargs = dict(kwargs or {})
+    obj = resolve(target)
+    if isinstance(obj, nn.Module):
+        if kwargs:
+            raise LoadError(f"target {target!r} is a module instance; kwargs {kwargs!r} cannot be applied to it")
+        return Built(obj, None)
+    if not callable(obj):
+        raise LoadError(
+            f"target {target!r} is a {type(obj).__name__}, not an nn.Module subclass, factory or instance"
+        )
+
+    def make() -> Any:
+        try:
+            return obj(**kwargs)
+        except Exception as exc:
+            kind = "class" if isinstance(obj, type) else "factory"
+            raise LoadError(f"target {target!r}: {kind} {getattr(obj, '__name__', repr(obj))}(**{kwargs!r}) raised {_user_error(exc)}") from exc
+
+    if meta:
+        with torch.device("meta"), recording_construction():
+            model = make()
+    else:
+        with recording_construction():
+            model = make()
+    if not isinstance(model, nn.Module):
+        raise LoadError(
+            f"target {target!r} gave a {type(model).__module__}.{type(model).__qualname__}, not a torch.nn.Module"
+        )
+    return Built(model, make)

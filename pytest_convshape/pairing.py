@@ -1,0 +1,225 @@
+"""Match each upsampling event with the downsampling event it should invert.
+
+Order of evidence: pairs named explicitly, then skip connections (the up's output is merged
+with a tensor that was also the input of a down), then mirror order (a stack: each up takes
+the most recent free down with the same number of spatial dims).
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from .records import MODEL_INPUT, LayerEvent, Pair, op_family
+
+UP, DOWN, LAYER, MERGE, CROP, PAD, RESIZE, ADAPTIVE = (
+    "up", "down", "layer", "merge", "crop", "pad", "resize", "adaptive",
+)
+_TRANSPARENT = (LAYER, CROP, PAD, RESIZE)
+"""Roles a lineage walk passes through: they keep the tensor's place in the encoder/decoder."""
+
+
+class Graph:
+    """Events with their roles and the links between them."""
+
+    def __init__(self, events: Sequence[LayerEvent]):
+        self.events = list(events)
+        self.by_name = {e.name: e for e in self.events}
+        self.children: dict[int, list[int]] = {e.index: [] for e in self.events}
+        for e in self.events:
+            for feed in e.feeds:
+                for src in feed:
+                    if src != MODEL_INPUT:
+                        self.children[src].append(e.index)
+        self.roles: list[str] = []
+        for e in self.events:
+            self.roles.append(self._role(e))
+
+    def role(self, e: LayerEvent) -> str:
+        return self.roles[e.index]
+
+    def _role(self, e: LayerEvent) -> str:
+        if e.op in ("cat", "stack", "add"):
+            return MERGE
+        if e.op == "crop":
+            return CROP
+        fam = op_family(e.op)
+        if fam is None:
+            return LAYER
+        family = fam[0]
+        p = e.params
+        if family == "conv":
+            return DOWN if any(s > 1 for s in p["stride"]) else LAYER
+        if family == "conv_transpose":
+            return UP if any(s > 1 for s in p["stride"]) else LAYER
+        if family in ("max_pool", "avg_pool"):
+            return DOWN if any(s > 1 for s in p["stride"]) else LAYER
+        if family == "max_unpool":
+            return UP
+        if family == "pixel_shuffle":
+            return UP if p["factor"] > 1 else LAYER
+        if family == "pixel_unshuffle":
+            return DOWN if p["factor"] > 1 else LAYER
+        if family == "adaptive_pool":
+            return ADAPTIVE
+        if family == "pad":
+            return PAD if e.out_spatial != e.in_spatial else LAYER
+        if family == "interpolate":
+            return self._interpolate_role(e)
+        return LAYER
+
+    def _interpolate_role(self, e: LayerEvent) -> str:
+        scale = e.params.get("scale_factor")
+        if scale is not None:
+            if all(s >= 1 for s in scale) and any(s > 1 for s in scale):
+                return UP
+            if all(s <= 1 for s in scale) and any(s < 1 for s in scale):
+                return DOWN
+            return LAYER
+        # size= given: right after an upsampler it only trims that upsampler's result.
+        if self.nearest(e.feeds[0], UP) is not None:
+            return RESIZE if e.out_spatial != e.in_spatial else LAYER
+        if all(o >= i for o, i in zip(e.out_spatial, e.in_spatial)) and e.out_spatial != e.in_spatial:
+            return UP
+        if all(o <= i for o, i in zip(e.out_spatial, e.in_spatial)) and e.out_spatial != e.in_spatial:
+            return DOWN
+        return LAYER
+
+    # lineage ---------------------------------------------------------------------------
+    def nearest(self, feed: Iterable[int], role: str, through: tuple[str, ...] = _TRANSPARENT) -> LayerEvent | None:
+        """The most recent event of ``role`` reached from ``feed`` walking back through
+        events whose role is in ``through`` (stops at any other role)."""
+        best: LayerEvent | None = None
+        seen: set[int] = set()
+        todo = [i for i in feed if i != MODEL_INPUT]
+        while todo:
+            i = todo.pop()
+            if i in seen:
+                continue
+            seen.add(i)
+            ev = self.events[i]
+            r = self.roles[i] if i < len(self.roles) else self._role(ev)
+            if r == role:
+                if best is None or ev.index > best.index:
+                    best = ev
+            elif r in through and ev.feeds:
+                todo.extend(j for j in ev.feeds[0] if j != MODEL_INPUT)
+        return best
+
+    def path_between(self, feed: Iterable[int], stop: int) -> list[LayerEvent]:
+        """Events walked from ``feed`` back to event ``stop`` through transparent roles."""
+        path: list[LayerEvent] = []
+        todo = [i for i in feed if i != MODEL_INPUT and i != stop]
+        seen: set[int] = set()
+        while todo:
+            i = todo.pop()
+            if i in seen or i == stop:
+                continue
+            seen.add(i)
+            ev = self.events[i]
+            if self.roles[i] in _TRANSPARENT:
+                path.append(ev)
+                todo.extend(j for j in (ev.feeds[0] if ev.feeds else ()) if j != MODEL_INPUT and j != stop)
+        return path
+
+    def downstream(self, index: int) -> list[LayerEvent]:
+        """Events reached forward from ``index`` through transparent roles (not including it)."""
+        out: list[LayerEvent] = []
+        todo = list(self.children[index])
+        seen: set[int] = set()
+        while todo:
+            i = todo.pop()
+            if i in seen:
+                continue
+            seen.add(i)
+            out.append(self.events[i])
+            if self.roles[i] in _TRANSPARENT:
+                todo.extend(self.children[i])
+        return sorted(out, key=lambda e: e.index)
+
+    def ups(self) -> list[LayerEvent]:
+        return [e for e in self.events if self.roles[e.index] == UP]
+
+    def downs(self) -> list[LayerEvent]:
+        return [e for e in self.events if self.roles[e.index] == DOWN]
+
+
+def _skip_partner(graph: Graph, up: LayerEvent, skip_feed: tuple[int, ...], taken: set[str]) -> LayerEvent | None:
+    """The free down whose input is the skip tensor, or its nearest ancestor through
+    non-resampling layers."""
+    frontier = set(skip_feed)
+    seen: set[int] = set()
+    while frontier:
+        candidates = [
+            d for d in graph.downs()
+            if d.index < up.index and d.name not in taken and d.ndim == up.ndim and d.feeds and frontier & set(d.feeds[0])
+        ]
+        if candidates:
+            return max(candidates, key=lambda d: d.index)
+        seen |= frontier
+        nxt: set[int] = set()
+        for i in frontier:
+            if i == MODEL_INPUT:
+                continue
+            if graph.roles[i] in _TRANSPARENT and graph.events[i].feeds:
+                nxt |= set(graph.events[i].feeds[0])
+        frontier = nxt - seen
+    return None
+
+
+def find_pairs(events: Sequence[LayerEvent], explicit: Sequence[tuple[str, str]] = (), graph: Graph | None = None) -> list[Pair]:
+    graph = graph or Graph(events)
+    pairs: dict[str, Pair] = {}
+    taken: set[str] = set()
+    for down, up in explicit:
+        if up in graph.by_name and down in graph.by_name:
+            pairs[up] = Pair(down, up, "explicit", "named in pairs")
+            taken.add(down)
+    for merge in (e for e in graph.events if graph.role(e) == MERGE):
+        for i, feed in enumerate(merge.feeds):
+            up = graph.nearest(feed, UP)
+            if up is None or up.name in pairs:
+                continue
+            for j, other in enumerate(merge.feeds):
+                if j == i:
+                    continue
+                down = _skip_partner(graph, up, other, taken)
+                if down is not None:
+                    pairs[up.name] = Pair(down.name, up.name, "skip", f"{merge.kind} at {merge.name}", via=merge.name)
+                    taken.add(down.name)
+                    break
+    stack: list[LayerEvent] = []
+    for e in graph.events:
+        role = graph.role(e)
+        if role == DOWN:
+            stack.append(e)
+        elif role == UP:
+            if e.name in pairs:
+                partner = pairs[e.name].down
+                stack = [d for d in stack if d.name != partner]
+                continue
+            for k in range(len(stack) - 1, -1, -1):
+                d = stack[k]
+                if d.name not in taken and d.ndim == e.ndim:
+                    pairs[e.name] = Pair(d.name, e.name, "mirror", "mirror order")
+                    taken.add(d.name)
+                    del stack[k]
+                    break
+            else:
+                pairs[e.name] = Pair(None, e.name, "none", "no downsampling layer left to pair with")
+    order = {e.name: e.index for e in graph.events}
+    return sorted(pairs.values(), key=lambda p: order.get(p.up, 0))
+
+
+def resolve_explicit(events: Sequence[LayerEvent], explicit: Sequence[tuple[str, str]]) -> list[str]:
+    """Problems with explicitly named pairs, one message each (empty when all names exist)."""
+    names = {e.name for e in events}
+    problems = []
+    for down, up in explicit:
+        for label, name in (("down", down), ("up", up)):
+            if name not in names:
+                import difflib
+
+                close = difflib.get_close_matches(name, sorted(names), n=3)
+                hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+                problems.append(f"pairs: {label} layer {name!r} of pair ({down!r}, {up!r}) did not run in the forward pass{hint}")
+    return problems

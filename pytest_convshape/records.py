@@ -1,0 +1,291 @@
+"""Plain data passed between the stages: trace -> pair -> check -> report.
+
+Nothing here imports torch; every stage after ``trace`` works on these records only, so most
+tests need no model at all.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+Shape = tuple[int, ...]
+
+ERROR = "error"
+WARNING = "warning"
+INFO = "info"
+SEVERITIES = (ERROR, WARNING, INFO)
+
+MODEL_INPUT = -1
+"""Pseudo event index for the model's own input tensors in ``LayerEvent.feeds``."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: str
+    summary: str
+    help: str
+
+
+RULES: dict[str, Rule] = {
+    rule.code: rule
+    for rule in (
+        Rule(
+            "CS101",
+            "shape-not-restored",
+            ERROR,
+            "An upsampling layer does not give back the size its downsampling partner took; "
+            "a legal output_padding fixes it.",
+            "Set the suggested output_padding on the transposed convolution.",
+        ),
+        Rule(
+            "CS102",
+            "shape-not-restored-no-output-padding",
+            ERROR,
+            "A transposed convolution does not give back the size its downsampling partner took, "
+            "and no legal output_padding can.",
+            "Change padding or kernel_size, pass output_size= in forward, or restrict the input sizes.",
+        ),
+        Rule(
+            "CS103",
+            "resize-not-restored",
+            ERROR,
+            "An Upsample/interpolate, PixelShuffle or MaxUnpool layer does not give back the size "
+            "its downsampling partner took.",
+            "Pass the partner's input size explicitly (size= or output_size=) or restrict the input sizes.",
+        ),
+        Rule(
+            "CS201",
+            "illegal-output-padding",
+            ERROR,
+            "output_padding must be smaller than max(stride, dilation); eager PyTorch raises, "
+            "the meta device and fake tensors silently accept it.",
+            "Lower output_padding into the legal range.",
+        ),
+        Rule(
+            "CS202",
+            "groups-do-not-divide-channels",
+            ERROR,
+            "groups must divide both in_channels and out_channels; eager PyTorch raises, "
+            "the meta device and fake tensors accept some of these layers.",
+            "Choose groups that divide in_channels and out_channels.",
+        ),
+        Rule(
+            "CS301",
+            "mismatch-hidden-by-crop",
+            WARNING,
+            "A size mismatch between an upsampling layer and its partner is hidden by cropping.",
+            "Fix the layer so that no crop is needed, or document why the crop is intended.",
+        ),
+        Rule(
+            "CS302",
+            "mismatch-hidden-by-pad",
+            WARNING,
+            "A size mismatch between an upsampling layer and its partner is hidden by padding.",
+            "Fix the layer so that no pad is needed, or document why the pad is intended.",
+        ),
+        Rule(
+            "CS303",
+            "mismatch-hidden-by-interpolate",
+            WARNING,
+            "A size mismatch between an upsampling layer and its partner is hidden by resizing.",
+            "Fix the layer so that no resize is needed, or document why the resize is intended.",
+        ),
+        Rule(
+            "CS901",
+            "unpaired-upsampler",
+            INFO,
+            "An upsampling layer has no downsampling partner to compare with.",
+            "Name the pair in `pairs` if it should mirror a layer.",
+        ),
+        Rule(
+            "CS902",
+            "fallback-real-pass",
+            WARNING,
+            "The model could not run on the meta device; one small real CPU pass was used instead.",
+            "Nothing to do; make the forward shape-only (no .item(), no data-dependent branches) to lint for free.",
+        ),
+        Rule(
+            "CS903",
+            "forward-failed",
+            ERROR,
+            "The forward pass raised an error that is not a resampling mismatch; "
+            "layers after the failure were not checked.",
+            "Fix the error shown; the layers that ran are listed.",
+        ),
+        Rule(
+            "CS904",
+            "unsupported-resampler",
+            INFO,
+            "A layer changes the spatial size in a way the linter does not pair (adaptive pooling, "
+            "interpolate to a fixed size).",
+            "Nothing to do unless the layer should mirror another one.",
+        ),
+        Rule(
+            "CS910",
+            "unused-suppression",
+            WARNING,
+            "A `# convshape: ignore[...]` comment silences nothing.",
+            "Remove the comment or the code it names.",
+        ),
+    )
+}
+
+
+def op_family(op: str) -> tuple[str, int] | None:
+    """Map a torch function name to (family, spatial dims); 0 dims means 'from the input'."""
+    for prefix, fam in (
+        ("conv_transpose", "conv_transpose"),
+        ("conv", "conv"),
+        ("max_pool", "max_pool"),
+        ("avg_pool", "avg_pool"),
+        ("max_unpool", "max_unpool"),
+        ("adaptive_avg_pool", "adaptive_pool"),
+        ("adaptive_max_pool", "adaptive_pool"),
+    ):
+        if op.startswith(prefix) and op[len(prefix) : len(prefix) + 2] in ("1d", "2d", "3d"):
+            return fam, int(op[len(prefix)])
+    if op in ("interpolate", "upsample"):
+        return "interpolate", 0
+    if op in ("pixel_shuffle", "pixel_unshuffle"):
+        return op, 2
+    if op == "pad":
+        return "pad", 0
+    return None
+
+
+def rule_matches(code: str, patterns: tuple[str, ...]) -> bool:
+    """True when ``code`` equals or starts with one of ``patterns`` (``CS1`` selects CS101...)."""
+    return any(code.startswith(p) for p in patterns)
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{display_path(self.file)}:{self.line}"
+
+
+def display_path(path: str) -> str:
+    """A path relative to the working directory when it lies below it, else as given."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # other drive on Windows
+        return path
+    return path if rel.startswith("..") else rel
+
+
+@dataclass(frozen=True)
+class LayerEvent:
+    """One recorded op of the traced forward pass.
+
+    ``params`` holds per-spatial-dim tuples (kernel_size, stride, padding, dilation,
+    output_padding) and scalars (groups, ceil_mode, scale_factor, size, mode, factor) as the
+    op saw them. ``feeds`` has one entry per tensor input: the indices of the recorded events
+    whose outputs reached that input (``MODEL_INPUT`` for the model's input).
+    """
+
+    index: int
+    name: str
+    kind: str
+    op: str
+    module: bool
+    ndim: int
+    params: Mapping[str, Any]
+    in_shapes: tuple[Shape, ...]
+    out_shape: Shape
+    feeds: tuple[tuple[int, ...], ...] = ()
+    location: SourceLocation | None = None
+    forced_shape: Shape | None = None
+    """Set when the tracer replaced the op's output with this shape (a virtual fix)."""
+    note: str = ""
+
+    @property
+    def in_spatial(self) -> Shape:
+        return self.in_shapes[0][-self.ndim :] if self.ndim and self.in_shapes else ()
+
+    @property
+    def out_spatial(self) -> Shape:
+        return self.out_shape[-self.ndim :] if self.ndim else ()
+
+
+@dataclass(frozen=True)
+class Pair:
+    down: str | None
+    up: str
+    evidence: str
+    """``explicit`` (named in config), ``skip`` (merged with the down's input), ``mirror`` (order)."""
+    detail: str = ""
+    via: str | None = None
+    """For ``skip`` pairs: the merge event (torch.cat/add/stack) that is the evidence."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"down": self.down, "up": self.up, "evidence": self.evidence}
+
+
+@dataclass(frozen=True)
+class Fix:
+    layer: str
+    output_padding: tuple[int, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"output_padding": list(self.output_padding)}
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    message: str
+    up: str | None = None
+    down: str | None = None
+    expected: Shape | None = None
+    actual: Shape | None = None
+    fix: Fix | None = None
+    location: SourceLocation | None = None
+    suggestions: tuple[str, ...] = ()
+    layer: str | None = None
+    """The layer at fault, when there is one (equal to ``up`` for pair findings)."""
+    holds_for: str = ""
+    """For a fixable finding: the input sizes the fix holds for, in words (filled by sweeps)."""
+    detail: str = ""
+    """Why it happens: the downsampling layer's arithmetic in real numbers."""
+
+    @property
+    def severity(self) -> str:
+        return RULES[self.code].severity
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "up": self.up,
+            "down": self.down,
+            "expected": list(self.expected) if self.expected is not None else None,
+            "actual": list(self.actual) if self.actual is not None else None,
+            "fix": self.fix.to_dict() if self.fix else None,
+            "message": self.message,
+            "location": str(self.location) if self.location else None,
+            "layer": self.layer,
+            "suggestions": list(self.suggestions),
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class TraceResult:
+    """What one traced forward pass saw."""
+
+    events: tuple[LayerEvent, ...]
+    device: str
+    """``meta`` or ``cpu`` (the fallback pass)."""
+    fallback_reason: str = ""
+    error: str = ""
+    """The exception text when the forward raised and could not be continued."""
+    error_layer: str | None = None
+    merges: tuple[str, ...] = field(default=())
+    """Messages for skip merges that would have raised in eager torch (fixed virtually)."""

@@ -1,0 +1,516 @@
+"""Run a model once and record every resampling op, the skip merges, and what fed what.
+
+This is the one module that runs the user's model. It never changes it: parameters and buffers
+are swapped for meta tensors only for the duration of the call (``torch.func.functional_call``),
+hooks are removed and ``training`` flags restored in ``finally``, and the run happens under
+``no_grad`` with the global RNG state saved and restored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import weakref
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Mapping
+
+import torch
+from torch import nn
+from torch.overrides import TorchFunctionMode
+from torch.utils._pytree import tree_flatten, tree_map
+
+from .records import MODEL_INPUT, LayerEvent, Shape, SourceLocation, TraceResult, op_family
+
+# Positional parameter names of the functional ops we record (as in torch.nn.functional).
+_SIGNATURES: dict[str, tuple[str, ...]] = {
+    "conv": ("input", "weight", "bias", "stride", "padding", "dilation", "groups"),
+    "conv_transpose": ("input", "weight", "bias", "stride", "padding", "output_padding", "groups", "dilation"),
+    "max_pool": ("input", "kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices"),
+    "avg_pool": ("input", "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"),
+    "interpolate": ("input", "size", "scale_factor", "mode", "align_corners", "recompute_scale_factor", "antialias"),
+    "pixel_shuffle": ("input", "upscale_factor"),
+    "pixel_unshuffle": ("input", "downscale_factor"),
+    "max_unpool": ("input", "indices", "kernel_size", "stride", "padding", "output_size"),
+    "adaptive_pool": ("input", "output_size", "return_indices"),
+    "pad": ("input", "pad", "mode", "value"),
+}
+
+_MERGE_OPS = {
+    "cat": "cat",
+    "concat": "cat",
+    "concatenate": "cat",
+    "stack": "stack",
+    "add": "add",
+    "add_": "add",
+    "__add__": "add",
+    "__radd__": "add",
+    "__iadd__": "add",
+}
+_CROP_OPS = {"__getitem__", "narrow"}
+
+
+def _module_family(module: nn.Module) -> str | None:
+    from torch.nn.modules import conv, pooling
+
+    if isinstance(module, conv._ConvTransposeNd):
+        return "conv_transpose"
+    if isinstance(module, conv._ConvNd):
+        return "conv"
+    if isinstance(module, pooling._MaxPoolNd):
+        return "max_pool"
+    if isinstance(module, pooling._AvgPoolNd):
+        return "avg_pool"
+    if isinstance(module, pooling._MaxUnpoolNd):
+        return "max_unpool"
+    if isinstance(module, (pooling._AdaptiveAvgPoolNd, pooling._AdaptiveMaxPoolNd)):
+        return "adaptive_pool"
+    if isinstance(module, nn.Upsample):
+        return "interpolate"
+    if isinstance(module, nn.PixelShuffle):
+        return "pixel_shuffle"
+    if isinstance(module, nn.PixelUnshuffle):
+        return "pixel_unshuffle"
+    return None
+
+
+def _bind(family: str, args: tuple, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    names = _SIGNATURES[family]
+    bound = dict(zip(names, args))
+    bound.update(kwargs)
+    return bound
+
+
+def _tuple(value: Any, n: int, default: int) -> tuple[int, ...]:
+    if value is None or (isinstance(value, (list, tuple)) and len(value) == 0):
+        return (default,) * n
+    if isinstance(value, (list, tuple, torch.Size)):
+        vals = tuple(int(v) for v in value)
+        return vals * n if len(vals) == 1 and n > 1 else vals
+    return (int(value),) * n
+
+
+def _shape(t: Any) -> Shape:
+    return tuple(int(s) for s in t.shape)
+
+
+def _layer_params(family: str, ndim: int, bound: dict[str, Any], module: nn.Module | None) -> dict[str, Any]:
+    """Normalise the op's arguments into per-dim tuples; module settings win where the op
+    does not see them (padding_mode != zeros, output_size given at call time)."""
+    p: dict[str, Any] = {}
+    if family in ("conv", "conv_transpose"):
+        weight = bound["weight"]
+        p["kernel_size"] = _shape(weight)[2:]
+        p["stride"] = _tuple(bound.get("stride"), ndim, 1)
+        pad = bound.get("padding", 0)
+        if isinstance(pad, str):
+            p["padding_mode_str"] = pad
+            pad = 0 if pad == "valid" else None
+        if pad is None:  # 'same': PyTorch pads d*(k-1) in total, split unevenly for even kernels
+            p["padding"] = tuple(d * (k - 1) // 2 for d, k in zip(_tuple(bound.get("dilation"), ndim, 1), p["kernel_size"]))
+            p["same"] = True
+        else:
+            p["padding"] = _tuple(pad, ndim, 0)
+        p["dilation"] = _tuple(bound.get("dilation"), ndim, 1)
+        p["groups"] = int(bound.get("groups", 1) or 1)
+        p["weight_shape"] = _shape(weight)
+        if family == "conv_transpose":
+            p["output_padding"] = _tuple(bound.get("output_padding"), ndim, 0)
+        if module is not None and getattr(module, "padding_mode", "zeros") != "zeros":
+            p["padding"] = _tuple(module.padding, ndim, 0)
+            p["padding_mode"] = module.padding_mode
+        if module is not None and family == "conv_transpose":
+            p["module_output_padding"] = _tuple(module.output_padding, ndim, 0)
+    elif family in ("max_pool", "avg_pool"):
+        p["kernel_size"] = _tuple(bound["kernel_size"], ndim, 1)
+        stride = bound.get("stride")
+        p["stride"] = p["kernel_size"] if stride is None or stride == [] or stride == () else _tuple(stride, ndim, 1)
+        p["padding"] = _tuple(bound.get("padding", 0), ndim, 0)
+        p["dilation"] = _tuple(bound.get("dilation", 1), ndim, 1) if family == "max_pool" else (1,) * ndim
+        p["ceil_mode"] = bool(bound.get("ceil_mode", False))
+    elif family == "max_unpool":
+        p["kernel_size"] = _tuple(bound["kernel_size"], ndim, 1)
+        stride = bound.get("stride")
+        p["stride"] = p["kernel_size"] if stride is None else _tuple(stride, ndim, 1)
+        p["padding"] = _tuple(bound.get("padding", 0), ndim, 0)
+        p["output_size_given"] = bound.get("output_size") is not None
+    elif family == "interpolate":
+        size, scale = bound.get("size"), bound.get("scale_factor")
+        p["size"] = None if size is None else _tuple(size, ndim, 1)
+        p["scale_factor"] = None if scale is None else tuple(float(s) for s in (scale if isinstance(scale, (list, tuple)) else (scale,) * ndim))
+        p["mode"] = bound.get("mode", "nearest")
+    elif family == "pixel_shuffle":
+        p["factor"] = int(bound["upscale_factor"])
+    elif family == "pixel_unshuffle":
+        p["factor"] = int(bound["downscale_factor"])
+    elif family == "adaptive_pool":
+        p["output_size"] = bound.get("output_size")
+    elif family == "pad":
+        p["pad"] = tuple(int(v) for v in bound["pad"])
+        p["mode"] = bound.get("mode", "constant")
+    return p
+
+
+def _call_site() -> SourceLocation | None:
+    """The first frame outside torch and this package: where the user called the op."""
+    frame = sys._getframe(2)
+    torch_dir = torch.__file__.rsplit("/", 1)[0]
+    own_dir = __file__.rsplit("/", 1)[0]
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith((torch_dir, own_dir)) and not filename.startswith("<"):
+            return SourceLocation(filename, frame.f_lineno)
+        frame = frame.f_back
+    return None
+
+
+@dataclass
+class _Frame:
+    name: str
+    module: nn.Module
+    family: str | None
+    recorded: bool = False
+
+
+@dataclass
+class MergeRepair:
+    merge: str
+    up_branch: int
+    message: str
+
+
+@dataclass
+class _Failure:
+    where: str
+    op: str
+    in_shapes: tuple[Shape, ...]
+    message: str
+    events_before: int
+
+
+class _Recorder(TorchFunctionMode):
+    def __init__(self, names: dict[int, str], overrides: Mapping[str, Shape]):
+        super().__init__()
+        self.names = names
+        self.overrides = overrides
+        self.stack: list[_Frame] = []
+        self.events: list[LayerEvent] = []
+        self.counts: dict[str, int] = {}
+        self.provenance: dict[int, tuple[weakref.ref, frozenset[int]]] = {}
+        self.repairs: list[MergeRepair] = []
+        self.failure: _Failure | None = None
+
+    # provenance -------------------------------------------------------------------------
+    def prov(self, t: torch.Tensor) -> frozenset[int]:
+        rec = self.provenance.get(id(t))
+        if rec is not None and rec[0]() is t:
+            return rec[1]
+        return frozenset()
+
+    def set_prov(self, t: torch.Tensor, value: frozenset[int]) -> None:
+        try:
+            self.provenance[id(t)] = (weakref.ref(t), value)
+        except TypeError:  # pragma: no cover - tensors support weak references
+            pass
+
+    # module stack ---------------------------------------------------------------------
+    def pre_hook(self, module: nn.Module, args: Any) -> None:
+        self.stack.append(_Frame(self.names.get(id(module), "?"), module, _module_family(module)))
+
+    def post_hook(self, module: nn.Module, args: Any, output: Any) -> None:
+        if self.stack and self.stack[-1].module is module:
+            self.stack.pop()
+
+    def _path(self) -> str:
+        return self.stack[-1].name if self.stack else ""
+
+    def _unique(self, base: str) -> str:
+        n = self.counts.get(base, 0) + 1
+        self.counts[base] = n
+        return base if n == 1 else f"{base}#{n}"
+
+    # interception ---------------------------------------------------------------------
+    def __torch_function__(self, func: Callable, types: Any, args: tuple = (), kwargs: Mapping | None = None) -> Any:
+        kwargs = kwargs or {}
+        op = getattr(func, "__name__", str(func))
+        flat, _ = tree_flatten((args, kwargs))
+        tensors = [t for t in flat if isinstance(t, torch.Tensor)]
+        fam = op_family(op)
+        frame = self.stack[-1] if self.stack else None
+        if frame is not None and frame.family is not None:
+            # Inside a layer module: only its own op is recorded, once, under the module's name.
+            if fam is not None and fam[0] == frame.family and not frame.recorded:
+                frame.recorded = True
+                return self._record_layer(func, op, fam, args, kwargs, tensors, frame.module, frame.name)
+            return self._passthrough(func, op, args, kwargs, tensors)
+        if fam is not None:
+            base = f"{self._path()}:F.{op}" if self._path() else f"F.{op}"
+            return self._record_layer(func, op, fam, args, kwargs, tensors, None, self._unique(base))
+        if op in _MERGE_OPS:
+            return self._record_merge(func, op, args, kwargs, tensors)
+        if op in _CROP_OPS:
+            return self._record_crop(func, op, args, kwargs, tensors)
+        return self._passthrough(func, op, args, kwargs, tensors)
+
+    def _call(self, func: Callable, op: str, args: tuple, kwargs: Mapping, tensors: list, where: str) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except Exception as exc:
+            if self.failure is None:
+                self.failure = _Failure(
+                    where=where,
+                    op=op,
+                    in_shapes=tuple(_shape(t) for t in tensors),
+                    message=str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+                    events_before=len(self.events),
+                )
+            raise
+
+    def _passthrough(self, func: Callable, op: str, args: tuple, kwargs: Mapping, tensors: list) -> Any:
+        out = self._call(func, op, args, kwargs, tensors, self._path())
+        if tensors:
+            merged = frozenset().union(*(self.prov(t) for t in tensors))
+            if merged:
+                for t in tree_flatten(out)[0]:
+                    if isinstance(t, torch.Tensor):
+                        self.set_prov(t, merged)
+        return out
+
+    def _emit(self, out: Any, event: LayerEvent) -> Any:
+        self.events.append(event)
+        for t in tree_flatten(out)[0]:
+            if isinstance(t, torch.Tensor):
+                self.set_prov(t, frozenset({event.index}))
+        return out
+
+    def _record_layer(self, func, op, fam, args, kwargs, tensors, module, name) -> Any:
+        family, ndim = fam
+        x = tensors[0]
+        bound = _bind(family, args, kwargs)
+        if ndim == 0:
+            ndim = len(bound["pad"]) // 2 if family == "pad" else max(x.dim() - 2, 1)
+        out = self._call(func, op, args, kwargs, tensors, name)
+        first = out[0] if isinstance(out, (tuple, list)) else out
+        forced = None
+        target = self.overrides.get(name)
+        if target is not None and tuple(first.shape[-ndim:]) != tuple(target):
+            resized = _resize(first, target)
+            forced = _shape(resized)
+            out = (resized, *out[1:]) if isinstance(out, tuple) else resized
+        event = LayerEvent(
+            index=len(self.events),
+            name=name,
+            kind=type(module).__name__ if module is not None else f"F.{op}",
+            op=op,
+            module=module is not None,
+            ndim=ndim,
+            params=_layer_params(family, ndim, bound, module),
+            in_shapes=(_shape(x),),
+            out_shape=_shape(first),
+            feeds=(tuple(sorted(self.prov(x))),),
+            location=None if module is not None else _call_site(),
+            forced_shape=forced,
+        )
+        return self._emit(out, event)
+
+    def _record_merge(self, func, op, args, kwargs, tensors) -> Any:
+        operands = [t for t in (args[0] if op in ("cat", "concat", "concatenate", "stack") and args else tensors)
+                    if isinstance(t, torch.Tensor)]
+        if op in ("cat", "concat", "concatenate", "stack") and kwargs.get("tensors") is not None:
+            operands = list(kwargs["tensors"])
+        spatial = [t for t in operands if t.dim() >= 3]
+        if len(spatial) < 2:
+            return self._passthrough(func, op, args, kwargs, tensors)
+        where = self._path()
+        name = self._unique(f"{where}:{op}" if where else op)
+        feeds = tuple(tuple(sorted(self.prov(t))) for t in operands)
+        shapes = tuple(_shape(t) for t in operands)
+        try:
+            out = func(*args, **kwargs)
+        except Exception as exc:
+            out = self._repair_merge(func, op, args, kwargs, operands, name, exc)
+        event = LayerEvent(
+            index=len(self.events),
+            name=name,
+            kind=f"torch.{_MERGE_OPS[op]}",
+            op=_MERGE_OPS[op],
+            module=False,
+            ndim=max(len(s) for s in shapes) - 2,
+            params={"dim": _merge_dim(op, args, kwargs)},
+            in_shapes=shapes,
+            out_shape=_shape(out),
+            feeds=feeds,
+            location=_call_site(),
+        )
+        return self._emit(out, event)
+
+    def _repair_merge(self, func, op, args, kwargs, operands, name, exc) -> Any:
+        """A skip merge that eager torch would reject: resize the branch that came from the
+        most recent upsampling event to the other operand's spatial size, and go on."""
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if len({t.dim() for t in operands}) != 1:
+            self._fail(name, op, operands, message)
+            raise exc
+        ranked = sorted(range(len(operands)), key=lambda i: max(self.prov(operands[i]), default=MODEL_INPUT))
+        target_i = ranked[0]
+        ndim = operands[0].dim() - 2
+        target = tuple(operands[target_i].shape[-ndim:])
+        fixed = [t if i == target_i or tuple(t.shape[-ndim:]) == target else _resize(t, target)
+                 for i, t in enumerate(operands)]
+        for i, t in enumerate(fixed):
+            self.set_prov(t, self.prov(operands[i]))
+        new_args = (fixed, *args[1:]) if op in ("cat", "concat", "concatenate", "stack") else tuple(fixed) + tuple(args[len(fixed):])
+        new_kwargs = dict(kwargs)
+        new_kwargs.pop("tensors", None)
+        try:
+            out = func(*new_args, **new_kwargs)
+        except Exception:
+            self._fail(name, op, operands, message)
+            raise exc
+        culprits = [i for i in range(len(operands)) if i != target_i and tuple(operands[i].shape[-ndim:]) != target]
+        for i in culprits:
+            self.repairs.append(MergeRepair(name, i, message))
+        return out
+
+    def _fail(self, where: str, op: str, tensors: list, message: str) -> None:
+        if self.failure is None:
+            self.failure = _Failure(where, op, tuple(_shape(t) for t in tensors), message, len(self.events))
+
+    def _record_crop(self, func, op, args, kwargs, tensors) -> Any:
+        out = self._passthrough(func, op, args, kwargs, tensors)
+        if not tensors or not isinstance(out, torch.Tensor):
+            return out
+        x = tensors[0]
+        if x.dim() >= 3 and out.dim() == x.dim() and tuple(out.shape[:2]) == tuple(x.shape[:2]) and out.shape != x.shape:
+            name = self._unique(f"{self._path()}:crop" if self._path() else "crop")
+            event = LayerEvent(
+                index=len(self.events),
+                name=name,
+                kind=f"Tensor.{op}",
+                op="crop",
+                module=False,
+                ndim=x.dim() - 2,
+                params={},
+                in_shapes=(_shape(x),),
+                out_shape=_shape(out),
+                feeds=(tuple(sorted(self.prov(x))),),
+                location=_call_site(),
+            )
+            return self._emit(out, event)
+        return out
+
+
+def _merge_dim(op: str, args: tuple, kwargs: Mapping) -> int | None:
+    if op in ("cat", "concat", "concatenate", "stack"):
+        if len(args) > 1:
+            return int(args[1])
+        return int(kwargs.get("dim", kwargs.get("axis", 0)))
+    return None
+
+
+def _resize(t: torch.Tensor, spatial: Shape) -> torch.Tensor:
+    """A tensor like ``t`` with its trailing dims set to ``spatial`` (zero-padded or cropped
+    when real, free on the meta device)."""
+    n = len(spatial)
+    shape = tuple(t.shape[:-n]) + tuple(spatial)
+    if t.device.type == "meta":
+        return t.new_empty(shape)
+    out = t.new_zeros(shape)
+    index = tuple(slice(0, min(a, b)) for a, b in zip(t.shape[-n:], spatial))
+    out[(...,) + index] = t[(...,) + index]
+    return out
+
+
+@contextlib.contextmanager
+def _eval_mode(model: nn.Module) -> Iterator[None]:
+    flags = [(m, m.training) for m in model.modules()]
+    try:
+        model.eval()
+        yield
+    finally:
+        for m, flag in flags:
+            m.training = flag
+
+
+@contextlib.contextmanager
+def _hooks(model: nn.Module, recorder: _Recorder) -> Iterator[None]:
+    handles = []
+    try:
+        for module in model.modules():
+            handles.append(module.register_forward_pre_hook(recorder.pre_hook))
+            handles.append(module.register_forward_hook(recorder.post_hook, always_call=True))
+        yield
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def module_names(model: nn.Module) -> dict[int, str]:
+    names: dict[int, str] = {}
+    for name, module in model.named_modules(remove_duplicate=False):
+        names.setdefault(id(module), name)
+    return names
+
+
+def meta_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    """Meta stand-ins for every parameter and buffer: shapes and dtypes, no memory."""
+    state: dict[str, torch.Tensor] = {}
+    for name, t in list(model.named_parameters(remove_duplicate=False)) + list(model.named_buffers(remove_duplicate=False)):
+        state[name] = torch.empty(t.shape, dtype=t.dtype, device="meta")
+    return state
+
+
+def to_meta(value: Any) -> Any:
+    return tree_map(lambda t: torch.empty(t.shape, dtype=t.dtype, device="meta") if isinstance(t, torch.Tensor) else t, value)
+
+
+@dataclass
+class Outcome:
+    result: TraceResult
+    repairs: list[MergeRepair] = field(default_factory=list)
+    failure: _Failure | None = None
+    exception: BaseException | None = None
+
+
+def run(
+    model: nn.Module,
+    args: tuple,
+    kwargs: Mapping[str, Any],
+    *,
+    device: str = "meta",
+    overrides: Mapping[str, Shape] | None = None,
+    fallback_reason: str = "",
+) -> Outcome:
+    """Trace one forward pass. ``device='meta'``: parameters, buffers and inputs become meta
+    tensors for the call. ``device='cpu'``: a real pass with the model's own CPU weights and the
+    given (real) inputs, under ``no_grad`` with the RNG state restored."""
+    recorder = _Recorder(module_names(model), overrides or {})
+    exception: BaseException | None = None
+    rng = torch.random.get_rng_state()
+    try:
+        with _eval_mode(model), _hooks(model, recorder), torch.no_grad():
+            if device == "meta":
+                margs, mkwargs = to_meta(tuple(args)), to_meta(dict(kwargs))
+            else:
+                margs, mkwargs = tuple(args), dict(kwargs)
+            for t in tree_flatten((margs, mkwargs))[0]:
+                if isinstance(t, torch.Tensor):
+                    recorder.set_prov(t, frozenset({MODEL_INPUT}))
+            with recorder:
+                if device == "meta":
+                    torch.func.functional_call(model, meta_state(model), margs, mkwargs, strict=False)
+                else:
+                    model(*margs, **mkwargs)
+    except Exception as exc:  # reported by the caller, with the layers that ran
+        exception = exc
+    finally:
+        torch.random.set_rng_state(rng)
+    failure = recorder.failure
+    result = TraceResult(
+        events=tuple(recorder.events),
+        device=device,
+        fallback_reason=fallback_reason,
+        error=(f"{type(exception).__name__}: {failure.message if failure else exception}" if exception else ""),
+        error_layer=failure.where if (exception and failure) else None,
+        merges=tuple(r.message for r in recorder.repairs),
+    )
+    return Outcome(result, recorder.repairs, failure, exception)
