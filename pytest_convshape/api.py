@@ -10,13 +10,14 @@ import torch
 from torch import nn
 
 from . import trace as tracing
-from .checks import check as check_findings, fmt_shape
+from .checks import check as check_findings, event_ref, fmt_shape
 from .locate import site_of
 from .pairing import UP, Graph, find_pairs, resolve_explicit
 from .records import ERROR, RULES, Finding, LayerEvent, Pair, Shape, TraceResult, rule_matches
 from .report import Report
 
-_ERROR_FIX_CODES = ("CS101", "CS102", "CS103", "CS201")
+_FIX_CODES = ("CS101", "CS102", "CS103", "CS201", "CS301", "CS302", "CS303")
+"""Findings whose up layer gets its expected size virtually in the next pass."""
 _META_LIMITS = (
     "meta",
     "data-dependent",
@@ -185,6 +186,7 @@ class _Linter:
         self.explicit = explicit
         self.sites: dict[str, Any] = {}
         self.crashes: dict[str, tracing.MergeRepair] = {}
+        self.hidden: dict[str, tuple[str, str]] = {}
 
     def locate(self, events: Sequence[LayerEvent]) -> list[LayerEvent]:
         out = []
@@ -206,7 +208,7 @@ class _Linter:
             raise ValueError("; ".join(problems))
         pairs = find_pairs(result.events, self.explicit, graph)
         notes, orphans = self._crash_notes(graph)
-        findings = check_findings(graph, pairs, notes) + orphans
+        findings = check_findings(graph, pairs, notes, self.hidden) + orphans
         return _Pass(result, graph, pairs, findings)
 
     def _crash_notes(self, graph: Graph) -> tuple[dict[str, str], list[Finding]]:
@@ -216,8 +218,7 @@ class _Linter:
             merge = graph.by_name.get(repair.merge)
             if merge is None or repair.up_branch >= len(merge.feeds):
                 continue
-            where = f" ({merge.location})" if merge.location else ""
-            text = f"{merge.kind} at {merge.name}{where} raises: {repair.message}"
+            text = f"{event_ref(merge)} raises: {repair.message}"
             up = graph.nearest(merge.feeds[repair.up_branch], UP)
             if up is not None:
                 notes.setdefault(up.name, text)
@@ -287,7 +288,7 @@ def check(
         wanted = {
             f.up: f.expected
             for f in current.findings
-            if f.code in _ERROR_FIX_CODES and f.up is not None and f.expected is not None
+            if f.code in _FIX_CODES and f.up is not None and f.expected is not None
         }
         if all(overrides.get(k) == v for k, v in wanted.items()):
             break

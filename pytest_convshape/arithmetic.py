@@ -9,15 +9,23 @@ call it once per dimension for 2d/3d layers. With ``size`` the input size, ``k``
   with eager PyTorch requiring ``0 <= output_padding < max(s, d)``.
 
 Eager CPU PyTorch is the oracle; ``tests/test_arithmetic.py`` checks every function against it.
-A returned size ``<= 0`` means eager PyTorch raises ("input too small" / "output size is too
-small"). Reference: Dumoulin and Visin, "A guide to convolution arithmetic for deep learning".
+A returned size ``<= 0`` means the layer cannot run: eager PyTorch raises ("input too small" /
+"output size is too small"), except a few backends that turn an output size of exactly 0
+into an empty tensor (noted below).
+
+Reference: Dumoulin and Visin, "A guide to convolution arithmetic for deep learning".
 """
 
 from __future__ import annotations
 
 import math
+import operator
 
 __all__ = [
+    "conv_formula",
+    "pool_formula",
+    "conv_transpose_formula",
+    "max_unpool_formula",
     "ConvParams",
     "ConvTransposeParams",
     "conv_output_size",
@@ -55,9 +63,13 @@ ConvTransposeParams = tuple[int, int, int, int, int]
 
 
 def _check_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
-    return value
+    """``value`` as an int; any integer type (numpy ints too) but not bool or float."""
+    if not isinstance(value, bool):
+        try:
+            return operator.index(value)  # type: ignore[arg-type]
+        except TypeError:
+            pass
+    raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
 
 
 def _at_least(name: str, value: int, low: int) -> None:
@@ -79,6 +91,35 @@ def _span(kernel: int, dilation: int) -> int:
     return dilation * (kernel - 1)
 
 
+# --------------------------------------------------------------------------- raw formulas
+# No validation and no branching on ``size``: these work on ints and, unchanged, on integer
+# numpy arrays of sizes (the sweep evaluates a whole range of input sizes at once).
+
+
+def conv_formula(size, kernel: int, stride: int, padding: int, dilation: int):  # type: ignore[no-untyped-def]
+    """``floor((size + 2p - d(k-1) - 1) / s) + 1`` for an int or an integer array ``size``."""
+    return (size + 2 * padding - _span(kernel, dilation) - 1) // stride + 1
+
+
+def pool_formula(size, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool):  # type: ignore[no-untyped-def]
+    """:func:`pool_output_size` for an int or an integer array ``size``."""
+    numerator = size + 2 * padding - _span(kernel, dilation) - 1
+    if not ceil_mode:
+        return numerator // stride + 1
+    out = -(-numerator // stride) + 1
+    return out - ((out - 1) * stride >= size + padding) * 1
+
+
+def conv_transpose_formula(size, kernel: int, stride: int, padding: int, dilation: int, output_padding: int):  # type: ignore[no-untyped-def]
+    """``(size-1)s - 2p + d(k-1) + output_padding + 1`` for an int or an integer array ``size``."""
+    return (size - 1) * stride - 2 * padding + _span(kernel, dilation) + output_padding + 1
+
+
+def max_unpool_formula(size, kernel: int, stride: int, padding: int):  # type: ignore[no-untyped-def]
+    """``(size-1)s - 2p + k`` for an int or an integer array ``size``."""
+    return (size - 1) * stride - 2 * padding + kernel
+
+
 # --------------------------------------------------------------------------- forward sizes
 
 
@@ -90,7 +131,7 @@ def conv_output_size(
     ``<= 0`` exactly when eager raises ("Kernel size can't be greater than actual input size").
     """
     _check(size, kernel, stride, padding, dilation)
-    return (size + 2 * padding - _span(kernel, dilation) - 1) // stride + 1
+    return conv_formula(size, kernel, stride, padding, dilation)
 
 
 def _pool(
@@ -99,13 +140,10 @@ def _pool(
     """(numerator, output size, whether the ceil_mode last-window rule removed a window)."""
     _check(size, kernel, stride, padding, dilation)
     numerator = size + 2 * padding - _span(kernel, dilation) - 1
-    if not ceil_mode:
-        return numerator, numerator // stride + 1, False
-    out = -(-numerator // stride) + 1
-    # PyTorch: the last window must start inside the input or the left padding.
-    if (out - 1) * stride >= size + padding:
-        return numerator, out - 1, True
-    return numerator, out, False
+    out = pool_formula(size, kernel, stride, padding, dilation, ceil_mode)
+    # PyTorch: with ceil_mode the last window must start inside the input or the left padding.
+    dropped = ceil_mode and out == -(-numerator // stride)
+    return numerator, out, dropped
 
 
 def pool_output_size(
@@ -120,7 +158,8 @@ def pool_output_size(
 
     Like :func:`conv_output_size`; with ``ceil_mode`` the division rounds up, then one window
     is dropped if it would start at or after ``size + padding``. Eager also requires
-    :func:`is_legal_pool_padding`, and raises when the result is ``<= 0``.
+    :func:`is_legal_pool_padding`, and raises when the result is ``<= 0``; avg_pool3d also
+    raises when ``size < kernel``, padding notwithstanding.
     """
     return _pool(size, kernel, stride, padding, dilation, ceil_mode)[1]
 
@@ -142,11 +181,12 @@ def conv_transpose_output_size(
     """Output size of ConvTranspose1d/2d/3d: ``(size-1)s - 2p + d(k-1) + output_padding + 1``.
 
     The formula alone; whether eager accepts ``output_padding`` is
-    :func:`is_legal_output_padding`. ``<= 0`` means eager raises.
+    :func:`is_legal_output_padding`. Eager raises for ``< 0``; for ``0`` it raises or, when
+    CPU picks oneDNN (groups > 1, large 2d kernels), returns an empty tensor.
     """
     _check(size, kernel, stride, padding, dilation)
     _check_int("output_padding", output_padding)
-    return (size - 1) * stride - 2 * padding + _span(kernel, dilation) + output_padding + 1
+    return conv_transpose_formula(size, kernel, stride, padding, dilation, output_padding)
 
 
 # --------------------------------------------------------------------------- output_padding
@@ -203,7 +243,7 @@ def mirror_output_padding(
 def output_size_range(
     size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1
 ) -> tuple[int, int]:
-    """Inclusive range of ``output_size`` that ``ConvTranspose.forward(x, output_size=...)`` accepts.
+    """Inclusive range of sizes ``ConvTranspose.forward(x, output_size=...)`` accepts.
 
     From the output_padding=0 size up to that plus ``stride - 1``; dilation does not widen it
     (torch bounds it by stride only). Sizes below 1 are cut off since eager rejects them; the
@@ -222,7 +262,7 @@ def max_unpool_output_size(size: int, kernel: int, stride: int, padding: int = 0
     Eager raises when it is negative; 0 gives an empty tensor.
     """
     _check(size, kernel, stride, padding, 1)
-    return (size - 1) * stride - 2 * padding + kernel
+    return max_unpool_formula(size, kernel, stride, padding)
 
 
 def max_unpool_size_range(
@@ -242,7 +282,8 @@ def interpolate_output_size(size: int, scale_factor: float) -> int:
     """Output size of ``F.interpolate(scale_factor=...)``: ``floor(size * scale_factor)``.
 
     Computed in double precision as torch does, for ``recompute_scale_factor`` True, False
-    and None alike (so 0.1 * 30 gives 3, 0.29 * 100 gives 28). ``<= 0`` means eager raises.
+    and None alike (so 0.1 * 30 gives 3, 0.29 * 100 gives 28). ``<= 0`` means eager raises,
+    except mode="area", which returns an empty tensor for 0.
     """
     _at_least("size", size, 1)
     scale = float(scale_factor)
@@ -271,7 +312,10 @@ def pixel_unshuffle_output_size(size: int, factor: int) -> int | None:
 def conv_arithmetic(
     size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1
 ) -> str:
-    """The Conv formula with the real numbers, e.g. ``floor((28 + 2*0 - 1*(5-1) - 1) / 2) + 1 = 12``."""
+    """The Conv formula with the real numbers.
+
+    ``conv_arithmetic(28, 5, 2) == "floor((28 + 2*0 - 1*(5-1) - 1) / 2) + 1 = 12"``
+    """
     out = conv_output_size(size, kernel, stride, padding, dilation)
     return (
         f"floor(({size} + 2*{padding} - {dilation}*({kernel}-1) - 1) / {stride}) + 1 = {out}"
@@ -303,7 +347,10 @@ def conv_transpose_arithmetic(
     dilation: int = 1,
     output_padding: int = 0,
 ) -> str:
-    """The ConvTranspose formula with the real numbers, e.g. ``(12-1)*2 - 2*0 + 1*(5-1) + 0 + 1 = 27``."""
+    """The ConvTranspose formula with the real numbers.
+
+    ``conv_transpose_arithmetic(12, 5, 2) == "(12-1)*2 - 2*0 + 1*(5-1) + 0 + 1 = 27"``
+    """
     out = conv_transpose_output_size(size, kernel, stride, padding, dilation, output_padding)
     return (
         f"({size}-1)*{stride} - 2*{padding} + {dilation}*({kernel}-1)"
@@ -322,7 +369,7 @@ def padding_alternatives(
     dilation: int = 1,
     max_padding: int | None = None,
 ) -> list[tuple[int, int]]:
-    """``(padding, output_padding)`` pairs, both legal, for which the ConvTranspose gives ``target``.
+    """Legal ``(padding, output_padding)`` pairs for which the ConvTranspose gives ``target``.
 
     ``padding`` runs from 0 to ``max_padding`` (default ``d(k-1)``); sorted by padding, then
     output_padding. Each padding admits at most one output_padding.

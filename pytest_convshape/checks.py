@@ -16,6 +16,11 @@ def dim_labels(ndim: int) -> tuple[str, ...]:
     return _LABELS.get(ndim, tuple(f"dim{i}" for i in range(ndim)))
 
 
+def label(name: str | None) -> str:
+    """A layer name for messages: the root module's empty name reads as "the model"."""
+    return name if name else "the model"
+
+
 def fmt_shape(shape: Sequence[int]) -> str:
     return "x".join(str(s) for s in shape)
 
@@ -36,7 +41,7 @@ def fmt_size(values: Sequence[int]) -> str:
 def _per_dim(texts: Sequence[str], ndim: int, dims: Sequence[int]) -> str:
     """One arithmetic line when all listed dims read the same, else labelled per dim."""
     chosen = [texts[i] for i in dims]
-    if len(set(chosen)) == 1:
+    if len(set(chosen)) == 1 and (len(dims) == ndim or ndim == 1):
         return chosen[0]
     labels = dim_labels(ndim)
     return "; ".join(f"{labels[i]}: {texts[i]}" for i in dims)
@@ -108,7 +113,7 @@ def down_preimage(e: LayerEvent, dim: int) -> list[int]:
 def _why(down: LayerEvent, dims: Sequence[int]) -> str:
     """The down's arithmetic, and the point: several input sizes give the same output."""
     texts = [down_arithmetic(down, i) for i in range(down.ndim)]
-    line = f"{down.name} ({down.kind}) maps {fmt_shape(down.in_spatial)} to {fmt_shape(down.out_spatial)}: {_per_dim(texts, down.ndim, dims)}"
+    line = f"{label(down.name)} ({down.kind}) maps {fmt_shape(down.in_spatial)} to {fmt_shape(down.out_spatial)}: {_per_dim(texts, down.ndim, dims)}"
     many = [down_preimage(down, i) for i in dims]
     if any(len(m) > 1 for m in many):
         sizes = many[0] if len({tuple(m) for m in many}) == 1 else None
@@ -139,7 +144,21 @@ _HIDDEN_CODE = {CROP: "CS301", PAD: "CS302", RESIZE: "CS303"}
 _HIDDEN_WORD = {CROP: "cropping", PAD: "padding", RESIZE: "resizing"}
 
 
-def check_pair(graph: Graph, pair: Pair, crash_notes: dict[str, str]) -> Finding | None:
+def event_ref(e: LayerEvent) -> str:
+    """How a message names an event: module path (or the op) and, when known, file:line."""
+    if e.module:
+        text = e.name or "the model"
+    else:
+        path = e.name.rpartition(":")[0]
+        what = "a slice" if e.op == "crop" else e.kind
+        text = f"{what} in {path}" if path else what
+    return f"{text} ({e.location})" if e.location else text
+
+
+def check_pair(graph: Graph, pair: Pair, crash_notes: dict[str, str], hidden: dict[str, tuple[str, str]]) -> Finding | None:
+    """The finding for one pair, or None when it round-trips. ``hidden`` remembers, across
+    passes, the ups whose mismatch a crop/pad/resize hid (a later pass with the fix applied
+    virtually no longer sees the crop)."""
     up = graph.by_name[pair.up]
     if pair.down is None:
         return _unpaired(up)
@@ -152,13 +171,16 @@ def check_pair(graph: Graph, pair: Pair, crash_notes: dict[str, str]) -> Finding
     bad = [i for i in range(up.ndim) if expected[i] != actual[i]]
     arith = _per_dim([up_arithmetic(up, i) for i in range(up.ndim)], up.ndim, bad)
     head = (
-        f"{up.name}: {up.kind} gives {fmt_shape(actual)}, {down.name} ({down.kind}) took {fmt_shape(expected)}: {arith}"
+        f"{label(up.name)}: {up.kind} gives {fmt_shape(actual)}, {label(down.name)} ({down.kind}) took {fmt_shape(expected)}: {arith}"
     )
     fix, code, tail, suggestions = _remedy(up, down, expected)
     hider = _hider(graph, pair, up, expected, actual)
     if hider is not None:
-        code = _HIDDEN_CODE[graph.role(hider)]
-        head += f"; hidden by {_HIDDEN_WORD[graph.role(hider)]} at {hider.name}"
+        role = graph.role(hider)
+        hidden[up.name] = (_HIDDEN_CODE[role], f"hidden by {_HIDDEN_WORD[role]} at {event_ref(hider)}")
+    if up.name in hidden:
+        code, words = hidden[up.name]
+        head += f"; {words}"
     note = crash_notes.get(up.name)
     message = f"{head}; {tail}"
     if note:
@@ -213,7 +235,7 @@ def _remedy(up: LayerEvent, down: LayerEvent, expected: Shape) -> tuple[Fix | No
         if all(a is not None for a in alts):
             pads = [a[0] for a in alts]  # type: ignore[index]
             ops = [a[1] for a in alts]  # type: ignore[index]
-            suggestions.append(f"set padding={fmt_value(pads)}, output_padding={fmt_value(ops)} on {up.name}")
+            suggestions.append(f"set padding={fmt_value(pads)}, output_padding={fmt_value(ops)} on {label(up.name)}")
         else:
             kalts = []
             for i in range(up.ndim):
@@ -221,23 +243,26 @@ def _remedy(up: LayerEvent, down: LayerEvent, expected: Shape) -> tuple[Fix | No
                 kalts.append(options[0] if options else None)
             if all(a is not None for a in kalts):
                 suggestions.append(
-                    f"set kernel_size={fmt_value([a[0] for a in kalts])}, output_padding={fmt_value([a[1] for a in kalts])} on {up.name}"  # type: ignore[index]
+                    f"set kernel_size={fmt_value([a[0] for a in kalts])}, output_padding={fmt_value([a[1] for a in kalts])} on {label(up.name)}"  # type: ignore[index]
                 )
-        suggestions.append(f"or change the input size so that {down.name} and {up.name} mirror each other")
+        suggestions.append(f"or change the input size so that {label(down.name)} and {label(up.name)} mirror each other")
         return None, "CS102", tail, tuple(suggestions)
     if fam == "max_unpool":
-        return None, "CS103", f"pass output_size={shape_expr} to {up.name} to get {target}", ()
+        return None, "CS103", (
+            f"pass output_size={shape_expr} to {label(up.name)} to get {target} "
+            f"(without it eager torch may also raise 'Found an invalid max index', depending on the data)"
+        ), ()
     if fam == "interpolate":
         return None, "CS103", f"call F.interpolate(x, size={shape_expr}) instead of a fixed scale to get {target}", (
-            f"or use input sizes for which {down.name} divides exactly",
+            f"or use input sizes for which {label(down.name)} divides exactly",
         )
     if fam == "pixel_shuffle":
-        return None, "CS103", f"use input sizes that {down.name} divides exactly, or crop/pad explicitly to {target}", ()
-    return None, "CS103", f"make {up.name} give {target}", ()
+        return None, "CS103", f"use input sizes that {label(down.name)} divides exactly, or crop/pad explicitly to {target}", ()
+    return None, "CS103", f"make {label(up.name)} give {target}", ()
 
 
 def _input_expr(down: LayerEvent) -> str:
-    return f"<input of {down.name}>"
+    return f"<input of {label(down.name)}>"
 
 
 def _illegal_output_padding(e: LayerEvent) -> list[int]:
@@ -250,7 +275,7 @@ def _illegal_output_padding(e: LayerEvent) -> list[int]:
 
 def _unpaired(up: LayerEvent) -> Finding:
     arith = _per_dim([up_arithmetic(up, i) for i in range(up.ndim)], up.ndim, list(range(up.ndim)))
-    msg = f"{up.name}: {up.kind} gives {fmt_shape(up.out_spatial)} from {fmt_shape(up.in_spatial)}: {arith}; no downsampling layer to compare it with"
+    msg = f"{label(up.name)}: {up.kind} gives {fmt_shape(up.out_spatial)} from {fmt_shape(up.in_spatial)}: {arith}; no downsampling layer to compare it with"
     if family(up) == "conv_transpose" and any(up.params["padding"]):
         p = up.params
         plain = [
@@ -284,7 +309,7 @@ def check_parameters(graph: Graph, pairs: Sequence[Pair]) -> list[Finding]:
                     Finding(
                         code="CS202",
                         message=(
-                            f"{e.name}: {e.kind} has groups={groups} with {in_ch} input and {out_ch} output channels; "
+                            f"{label(e.name)}: {e.kind} has groups={groups} with {in_ch} input and {out_ch} output channels; "
                             f"eager torch requires groups to divide both (the meta device does not check)"
                         ),
                         layer=e.name,
@@ -303,7 +328,7 @@ def _illegal_op_finding(graph: Graph, e: LayerEvent, down_name: str | None, bad:
         f"{labels[i]}: output_padding={p['output_padding'][i]} but max(stride={p['stride'][i]}, dilation={p['dilation'][i]}) = {limit[i]}"
         for i in bad
     )
-    msg = f"{e.name}: {e.kind} has an output_padding eager torch rejects ({where}); the meta device and fake tensors accept it silently"
+    msg = f"{label(e.name)}: {e.kind} has an output_padding eager torch rejects ({where}); the meta device and fake tensors accept it silently"
     fix = None
     expected = None
     if down_name is not None and down_name in graph.by_name:
@@ -315,7 +340,7 @@ def _illegal_op_finding(graph: Graph, e: LayerEvent, down_name: str | None, bad:
         ]
         if all(n is not None for n in needed):
             fix = Fix(e.name, tuple(needed))  # type: ignore[arg-type]
-            msg += f"; set output_padding={fmt_value(needed)} to get {fmt_size(expected)} like {down.name} took"  # type: ignore[arg-type]
+            msg += f"; set output_padding={fmt_value(needed)} to get {fmt_size(expected)} like {label(down.name)} took"  # type: ignore[arg-type]
     if fix is None:
         msg += f"; output_padding must be below {fmt_value(limit)}"
     return Finding(
@@ -331,8 +356,14 @@ def _illegal_op_finding(graph: Graph, e: LayerEvent, down_name: str | None, bad:
     )
 
 
-def check(graph: Graph, pairs: Sequence[Pair], crash_notes: dict[str, str] | None = None) -> list[Finding]:
+def check(
+    graph: Graph,
+    pairs: Sequence[Pair],
+    crash_notes: dict[str, str] | None = None,
+    hidden: dict[str, tuple[str, str]] | None = None,
+) -> list[Finding]:
     notes = crash_notes or {}
-    findings = [f for f in (check_pair(graph, p, notes) for p in pairs) if f is not None]
+    memory = {} if hidden is None else hidden
+    findings = [f for f in (check_pair(graph, p, notes, memory) for p in pairs) if f is not None]
     findings.extend(check_parameters(graph, pairs))
     return findings

@@ -12,7 +12,6 @@ import contextlib
 import inspect
 import os
 import sys
-import textwrap
 import weakref
 from functools import lru_cache
 from typing import Any, Iterator
@@ -61,23 +60,52 @@ def recorded_site(module: Any) -> SourceLocation | None:
         return None
 
 
+@lru_cache(maxsize=64)
+def _file_ast(filename: str) -> ast.Module | None:
+    try:
+        with open(filename, encoding="utf-8") as fh:
+            return ast.parse(fh.read(), filename)
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def _code_file_line(cls: type) -> tuple[str, int] | None:
+    """File and a line inside the class body, from a method's code object (works even when
+    the defining module is not in ``sys.modules``, where ``inspect.getsource`` fails)."""
+    for attr in ("__init__", "forward"):
+        fn = cls.__dict__.get(attr)
+        code = getattr(fn, "__code__", None)
+        if code is not None:
+            return code.co_filename, code.co_firstlineno
+    return None
+
+
 @lru_cache(maxsize=256)
 def _class_ast(cls: type) -> tuple[str, int, ast.ClassDef] | None:
-    try:
-        filename = inspect.getsourcefile(cls)
-        lines, start = inspect.getsourcelines(cls)
-    except (OSError, TypeError):
+    """(file, line offset, class node) with node line numbers plus offset = file lines."""
+    where = _code_file_line(cls)
+    if where is None:
+        try:
+            filename = inspect.getsourcefile(cls)
+            line = inspect.getsourcelines(cls)[1]
+        except (OSError, TypeError):
+            return None
+        if filename is None:
+            return None
+        where = (filename, line)
+    filename, line = where
+    tree = _file_ast(os.path.abspath(filename))
+    if tree is None:
         return None
-    if filename is None:
+    best: ast.ClassDef | None = None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and node.name == cls.__name__:
+            end = getattr(node, "end_lineno", None) or 10**9
+            if node.lineno <= line <= end and (best is None or node.lineno > best.lineno):
+                best = node
+    if best is None:
         return None
-    try:
-        tree = ast.parse(textwrap.dedent("".join(lines)))
-    except SyntaxError:
-        return None
-    node = tree.body[0] if tree.body else None
-    if not isinstance(node, ast.ClassDef):
-        return None
-    return os.path.abspath(filename), start - 1, node
+    return os.path.abspath(filename), 0, best
 
 
 def _is_user_class(cls: type) -> bool:
