@@ -169,6 +169,7 @@ class _Frame:
     module: nn.Module
     family: str | None
     recorded: bool = False
+    output_size_given: bool = False
 
 
 @dataclass
@@ -213,8 +214,16 @@ class _Recorder(TorchFunctionMode):
             pass
 
     # module stack ---------------------------------------------------------------------
-    def pre_hook(self, module: nn.Module, args: Any) -> None:
-        self.stack.append(_Frame(self.names.get(id(module), "?"), module, _module_family(module)))
+    def pre_hook(self, module: nn.Module, args: Any, kwargs: Any) -> None:
+        frame = _Frame(self.names.get(id(module), "?"), module, _module_family(module))
+        if frame.family in ("conv_transpose", "max_unpool"):
+            # ConvTranspose.forward(x, output_size) / MaxUnpool.forward(x, indices, output_size)
+            given = kwargs.get("output_size") if kwargs else None
+            position = 1 if frame.family == "conv_transpose" else 2
+            if given is None and len(args) > position:
+                given = args[position]
+            frame.output_size_given = given is not None
+        self.stack.append(frame)
 
     def post_hook(self, module: nn.Module, args: Any, output: Any) -> None:
         if self.stack and self.stack[-1].module is module:
@@ -240,7 +249,7 @@ class _Recorder(TorchFunctionMode):
             # Inside a layer module: only its own op is recorded, once, under the module's name.
             if fam is not None and fam[0] == frame.family and not frame.recorded:
                 frame.recorded = True
-                return self._record_layer(func, op, fam, args, kwargs, tensors, frame.module, frame.name)
+                return self._record_layer(func, op, fam, args, kwargs, tensors, frame.module, frame.name, frame.output_size_given)
             return self._passthrough(func, op, args, kwargs, tensors)
         if fam is not None:
             base = f"{self._path()}:F.{op}" if self._path() else f"F.{op}"
@@ -282,7 +291,7 @@ class _Recorder(TorchFunctionMode):
                 self.set_prov(t, frozenset({event.index}))
         return out
 
-    def _record_layer(self, func, op, fam, args, kwargs, tensors, module, name) -> Any:
+    def _record_layer(self, func, op, fam, args, kwargs, tensors, module, name, output_size_given=False) -> Any:
         family, ndim = fam
         x = tensors[0]
         bound = _bind(family, args, kwargs)
@@ -303,7 +312,7 @@ class _Recorder(TorchFunctionMode):
             op=op,
             module=module is not None,
             ndim=ndim,
-            params=_layer_params(family, ndim, bound, module),
+            params={**_layer_params(family, ndim, bound, module), **({"output_size_given": True} if output_size_given else {})},
             in_shapes=(_shape(x),),
             out_shape=_shape(first),
             feeds=(tuple(sorted(self.prov(x))),),
@@ -436,7 +445,7 @@ def _hooks(model: nn.Module, recorder: _Recorder) -> Iterator[None]:
     handles = []
     try:
         for module in model.modules():
-            handles.append(module.register_forward_pre_hook(recorder.pre_hook))
+            handles.append(module.register_forward_pre_hook(recorder.pre_hook, with_kwargs=True))
             handles.append(module.register_forward_hook(recorder.post_hook, always_call=True))
         yield
     finally:
