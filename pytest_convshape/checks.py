@@ -21,6 +21,12 @@ def label(name: str | None) -> str:
     return name if name else "the model"
 
 
+def subject(e: LayerEvent) -> str:
+    """The start of a message about ``e``: ``decoder.0: ConvTranspose2d`` for a module layer,
+    ``decoder:F.conv_transpose2d`` for a functional call (its name already says the op)."""
+    return f"{label(e.name)}: {e.kind}" if e.module else e.name
+
+
 def fmt_shape(shape: Sequence[int]) -> str:
     return "x".join(str(s) for s in shape)
 
@@ -88,6 +94,13 @@ def down_arithmetic(e: LayerEvent, dim: int) -> str:
     if fam == "interpolate" and p.get("scale_factor"):
         return f"floor({size}*{p['scale_factor'][dim]:g}) = {e.out_spatial[dim]}"
     return f"{size} -> {e.out_spatial[dim]}"
+
+
+def arithmetic_of(e: LayerEvent, dim: int) -> str:
+    """The size arithmetic of any resampling-capable layer, by its family."""
+    if family(e) in ("conv_transpose", "max_unpool", "pixel_shuffle"):
+        return up_arithmetic(e, dim)
+    return down_arithmetic(e, dim)
 
 
 def down_preimage(e: LayerEvent, dim: int) -> list[int]:
@@ -163,15 +176,15 @@ def check_pair(graph: Graph, pair: Pair, crash_notes: dict[str, str], hidden: di
     if pair.down is None:
         return _unpaired(up)
     down = graph.by_name[pair.down]
-    if down.ndim != up.ndim:
-        return None
+    if down.ndim != up.ndim or not params_valid(up) or not params_valid(down):
+        return None  # parameters eager rejects outright are CS203 findings of their own
     expected, actual = down.in_spatial, up.out_spatial
     if expected == actual or family(up) == "conv_transpose" and _illegal_output_padding(up):
         return None
     bad = [i for i in range(up.ndim) if expected[i] != actual[i]]
     arith = _per_dim([up_arithmetic(up, i) for i in range(up.ndim)], up.ndim, bad)
     head = (
-        f"{label(up.name)}: {up.kind} gives {fmt_shape(actual)}, {label(down.name)} ({down.kind}) took {fmt_shape(expected)}: {arith}"
+        f"{subject(up)} gives {fmt_shape(actual)}, {label(down.name)} ({down.kind}) took {fmt_shape(expected)}: {arith}"
     )
     fix, code, tail, suggestions = _remedy(up, down, expected)
     hider = _hider(graph, pair, up, expected, actual)
@@ -273,9 +286,11 @@ def _illegal_output_padding(e: LayerEvent) -> list[int]:
     ]
 
 
-def _unpaired(up: LayerEvent) -> Finding:
+def _unpaired(up: LayerEvent) -> Finding | None:
+    if not params_valid(up):
+        return None
     arith = _per_dim([up_arithmetic(up, i) for i in range(up.ndim)], up.ndim, list(range(up.ndim)))
-    msg = f"{label(up.name)}: {up.kind} gives {fmt_shape(up.out_spatial)} from {fmt_shape(up.in_spatial)}: {arith}; no downsampling layer to compare it with"
+    msg = f"{subject(up)} gives {fmt_shape(up.out_spatial)} from {fmt_shape(up.in_spatial)}: {arith}; no downsampling layer to compare it with"
     if family(up) == "conv_transpose" and any(up.params["padding"]):
         p = up.params
         plain = [
@@ -289,35 +304,96 @@ def _unpaired(up: LayerEvent) -> Finding:
     return Finding(code="CS901", message=msg, up=up.name, location=up.location, layer=up.name, actual=up.out_spatial)
 
 
+def parameter_problems(e: LayerEvent) -> list[str]:
+    """Values eager torch rejects outright (CS203); empty when the layer's settings are legal."""
+    fam = family(e)
+    if fam not in ("conv", "conv_transpose"):
+        return []
+    p = e.params
+    labels = dim_labels(e.ndim)
+    out: list[str] = []
+    for key, low in (("padding", 0), ("stride", 1), ("dilation", 1), ("kernel_size", 1), ("output_padding", 0)):
+        values = p.get(key)
+        if values is None:
+            continue
+        for i, v in enumerate(values):
+            if v < low:
+                out.append(f"{key}={v} in {labels[i]} (must be >= {low})")
+    bias = p.get("bias_shape")
+    if bias is not None:
+        w = p["weight_shape"]
+        out_ch = w[0] if fam == "conv" else w[1] * p["groups"]
+        if tuple(bias) != (out_ch,):
+            out.append(f"a bias of shape {tuple(bias)} for {out_ch} output channels (must be ({out_ch},))")
+    return out
+
+
+def params_valid(e: LayerEvent) -> bool:
+    return not parameter_problems(e)
+
+
+def _finding(code: str, e: LayerEvent, graph: Graph, text: str, **extra: object) -> Finding:
+    return Finding(
+        code=code,
+        message=f"{subject(e)} {text}",
+        layer=e.name,
+        up=e.name if graph.role(e) == UP else None,
+        location=e.location,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
 def check_parameters(graph: Graph, pairs: Sequence[Pair]) -> list[Finding]:
     """Parameters eager torch rejects although the meta device and fake tensors accept them."""
     partner = {p.up: p.down for p in pairs}
     findings: list[Finding] = []
     for e in graph.events:
         fam = family(e)
+        problems = parameter_problems(e)
+        if problems:
+            findings.append(_finding("CS203", e, graph, f"has {'; '.join(problems)}; eager torch raises, the meta device accepts it"))
+            continue
         if fam == "conv_transpose":
             bad = _illegal_output_padding(e)
             if bad:
                 findings.append(_illegal_op_finding(graph, e, partner.get(e.name), bad))
         if fam in ("conv", "conv_transpose"):
-            groups = e.params["groups"]
-            w = e.params["weight_shape"]
-            in_ch = e.in_shapes[0][-e.ndim - 1]
-            out_ch = w[0] if fam == "conv" else w[1] * groups
-            if in_ch % groups or out_ch % groups or (fam == "conv_transpose" and w[0] % groups):
-                findings.append(
-                    Finding(
-                        code="CS202",
-                        message=(
-                            f"{label(e.name)}: {e.kind} has groups={groups} with {in_ch} input and {out_ch} output channels; "
-                            f"eager torch requires groups to divide both (the meta device does not check)"
-                        ),
-                        layer=e.name,
-                        up=e.name if graph.role(e) == UP else None,
-                        location=e.location,
-                    )
+            findings.extend(_channel_findings(graph, e, fam))
+        if e.ndim and fam not in ("merge", "crop") and any(o <= 0 for o in e.out_spatial) and e.in_spatial:
+            findings.append(
+                _finding(
+                    "CS204", e, graph,
+                    f"gives an empty output {fmt_shape(e.out_spatial)} from {fmt_shape(e.in_spatial)}: "
+                    f"{_per_dim([arithmetic_of(e, i) for i in range(e.ndim)], e.ndim, [i for i in range(e.ndim) if e.out_spatial[i] <= 0])}; "
+                    f"eager torch raises, the meta device returns the empty shape",
+                    actual=e.out_spatial,
                 )
+            )
     return findings
+
+
+def _channel_findings(graph: Graph, e: LayerEvent, fam: str) -> list[Finding]:
+    groups = e.params["groups"]
+    w = e.params["weight_shape"]
+    in_ch = e.in_shapes[0][-e.ndim - 1]
+    out_ch = w[0] if fam == "conv" else w[1] * groups
+    found = []
+    if fam == "conv_transpose" and in_ch != w[0]:
+        found.append(
+            _finding(
+                "CS205", e, graph,
+                f"gets {in_ch} input channels but its weight expects {w[0]}; eager torch raises, the meta device accepts it",
+            )
+        )
+    if in_ch % groups or out_ch % groups or (fam == "conv_transpose" and w[0] % groups):
+        found.append(
+            _finding(
+                "CS202", e, graph,
+                f"has groups={groups} with {in_ch} input and {out_ch} output channels; "
+                f"eager torch requires groups to divide both (the meta device does not check)",
+            )
+        )
+    return found
 
 
 def _illegal_op_finding(graph: Graph, e: LayerEvent, down_name: str | None, bad: list[int]) -> Finding:
@@ -328,7 +404,7 @@ def _illegal_op_finding(graph: Graph, e: LayerEvent, down_name: str | None, bad:
         f"{labels[i]}: output_padding={p['output_padding'][i]} but max(stride={p['stride'][i]}, dilation={p['dilation'][i]}) = {limit[i]}"
         for i in bad
     )
-    msg = f"{label(e.name)}: {e.kind} has an output_padding eager torch rejects ({where}); the meta device and fake tensors accept it silently"
+    msg = f"{subject(e)} has an output_padding eager torch rejects ({where}); the meta device and fake tensors accept it silently"
     fix = None
     expected = None
     if down_name is not None and down_name in graph.by_name:

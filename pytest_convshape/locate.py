@@ -122,14 +122,15 @@ def _call_name(node: ast.AST) -> str:
     return ""
 
 
-def _self_attr(node: ast.AST, attr: str) -> bool:
-    return isinstance(node, ast.Attribute) and node.attr == attr and isinstance(node.value, ast.Name) and node.value.id == "self"
-
-
 class _Scope:
     """Assignments and appends inside one class body, for resolving a module path."""
 
     def __init__(self, cls_node: ast.ClassDef):
+        selves = {
+            fn.args.args[0].arg
+            for fn in ast.walk(cls_node)
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and fn.args.args
+        } or {"self"}
         self.assigned: dict[str, list[ast.expr]] = {}
         self.appended: dict[str, list[ast.expr]] = {}
         self.local_lists: dict[str, list[ast.expr]] = {}
@@ -137,7 +138,7 @@ class _Scope:
             if isinstance(node, (ast.Assign, ast.AnnAssign)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for t in targets:
-                    if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self" and node.value is not None:
+                    if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id in selves and node.value is not None:
                         self.assigned.setdefault(t.attr, []).append(node.value)
                     elif isinstance(t, ast.Name) and node.value is not None:
                         self.local_lists.setdefault(t.id, []).extend(_elements(node.value))
@@ -150,12 +151,12 @@ class _Scope:
                     items = [node.args[0]]
                 elif node.func.attr == "extend" and node.args:
                     items = _elements(node.args[0])
-                elif node.func.attr == "add_module" and len(node.args) == 2 and isinstance(owner, ast.Name) and owner.id == "self":
+                elif node.func.attr == "add_module" and len(node.args) == 2 and isinstance(owner, ast.Name) and owner.id in selves:
                     key = node.args[0]
                     if isinstance(key, ast.Constant) and isinstance(key.value, str):
                         self.assigned.setdefault(key.value, []).append(node.args[1])
                     continue
-                if isinstance(owner, ast.Attribute) and isinstance(owner.value, ast.Name) and owner.value.id == "self":
+                if isinstance(owner, ast.Attribute) and isinstance(owner.value, ast.Name) and owner.value.id in selves:
                     self.appended.setdefault(owner.attr, []).extend(items)
                 elif isinstance(owner, ast.Name):
                     self.local_lists.setdefault(owner.id, []).extend(items)

@@ -74,6 +74,30 @@ RULES: dict[str, Rule] = {
             "Choose groups that divide in_channels and out_channels.",
         ),
         Rule(
+            "CS203",
+            "illegal-layer-parameter",
+            ERROR,
+            "A negative padding or output_padding, a stride, dilation or kernel size below 1, or a "
+            "bias of the wrong size; eager PyTorch raises, the meta device accepts it.",
+            "Use the allowed values named in the message.",
+        ),
+        Rule(
+            "CS204",
+            "empty-output",
+            ERROR,
+            "A layer's output has a spatial size of 0 or less; eager PyTorch raises (the meta device "
+            "returns an empty shape).",
+            "Use a larger input, or less padding / a smaller kernel in that layer.",
+        ),
+        Rule(
+            "CS205",
+            "channel-mismatch",
+            ERROR,
+            "A transposed convolution gets a different number of input channels than its weight "
+            "expects; eager PyTorch raises, the meta device accepts it.",
+            "Make in_channels match the channels of the tensor the layer receives.",
+        ),
+        Rule(
             "CS301",
             "mismatch-hidden-by-crop",
             WARNING,

@@ -113,6 +113,8 @@ def _layer_params(family: str, ndim: int, bound: dict[str, Any], module: nn.Modu
         p["dilation"] = _tuple(bound.get("dilation"), ndim, 1)
         p["groups"] = int(bound.get("groups", 1) or 1)
         p["weight_shape"] = _shape(weight)
+        bias = bound.get("bias")
+        p["bias_shape"] = _shape(bias) if isinstance(bias, torch.Tensor) else None
         if family == "conv_transpose":
             p["output_padding"] = _tuple(bound.get("output_padding"), ndim, 0)
         if module is not None and getattr(module, "padding_mode", "zeros") != "zeros":
