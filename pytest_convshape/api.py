@@ -29,6 +29,8 @@ _META_LIMITS = (
     "nonzero",
     "could not run",
     "not implemented",
+    "fake impl",  # torch.library custom ops without register_fake
+    "fake kernel",
 )
 
 
@@ -242,6 +244,7 @@ def check(
     pairs: Sequence[tuple[str, str]] = (),
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
+    sizes: Mapping[int, Any] | None = None,
     target: str | None = None,
     cpu_builder: Callable[[], nn.Module] | None = None,
 ) -> Report:
@@ -251,8 +254,10 @@ def check(
     of positional inputs or a dict of keyword inputs (only shapes and dtypes are used, unless
     the model cannot run on the meta device). ``pairs`` names (down, up) layer pairs that
     override the automatic pairing. ``select``/``ignore`` filter findings by code or prefix.
-    The model is never changed. ``cpu_builder`` builds a real CPU copy for the fallback pass
-    when the model's weights live on the meta device.
+    ``sizes`` sweeps input dimensions, e.g. ``{2: range(8, 513)}`` or ``{2: (8, 512)}`` or
+    ``{2: "8:512:1"}``: the report then says which sizes work, for which sizes each fix holds,
+    and the rule for the whole model. The model is never changed. ``cpu_builder`` builds a real
+    CPU copy for the fallback pass when the model's weights live on the meta device.
     """
     original = model
     model = unwrap(model)
@@ -260,10 +265,10 @@ def check(
     select_codes = _validate_codes(select, "select")
     ignore_codes = _validate_codes(ignore, "ignore")
     args, kwargs, described = _inputs(model, input_size, example_inputs)
+    domains = _validate_sizes(sizes, args, kwargs)
     located_on = model
     if any(isinstance(p, nn.parameter.UninitializedParameter) for p in model.parameters()):
         model = copy.deepcopy(model)  # lazy modules initialise themselves on the first call
-    linter = _Linter(model, located_on, explicit)
 
     device, fallback = "meta", ""
     outcome = tracing.run(model, args, kwargs, device="meta")
@@ -272,7 +277,6 @@ def check(
         fallback = f"{type(outcome.exception).__name__}: {_first_line(outcome.exception)}"
         args, kwargs = _real_inputs(args, kwargs)
         model, device = real_model, "cpu"
-        linter.model = model
         outcome = tracing.run(model, args, kwargs, device="cpu", fallback_reason=fallback)
         fallback = f"{fallback} (used {how})"
     if outcome.exception is not None and outcome.failure is not None and outcome.failure.events_before == 0:
@@ -282,6 +286,32 @@ def check(
             f"(input {', '.join(fmt_shape(s) for s in f.in_shapes[:1])}) raised: {f.message}"
         ) from None
 
+    linter = _Linter(model, located_on, explicit)
+    current, outcome = _settle(linter, outcome, args, kwargs, device, fallback)
+    findings = _all_findings(current, outcome, fallback)
+    sweeps: list[Any] = []
+    if domains:
+        sweeps = _sweep(domains, model, located_on, explicit, args, kwargs, device, fallback, current, outcome, findings)
+        findings = _with_holds_for(findings, sweeps)
+    findings = [f for f in findings if (not select_codes or rule_matches(f.code, select_codes)) and not rule_matches(f.code, ignore_codes)]
+    name = target or f"{type(original).__module__}.{type(original).__qualname__}"
+    return Report(
+        target=name,
+        input=described,
+        findings=tuple(sorted(findings, key=_finding_order(current.result.events))),
+        pairs=tuple(current.pairs),
+        events=current.result.events,
+        device=device,
+        fallback_reason=fallback,
+        sizes=tuple(sweeps),
+    )
+
+
+def _settle(
+    linter: _Linter, outcome: tracing.Outcome, args: tuple, kwargs: dict, device: str, fallback: str
+) -> tuple[_Pass, tracing.Outcome]:
+    """Re-trace with each mismatched up layer forced to its expected size until nothing new
+    turns up, so every bad layer is found in one run and judged on corrected inputs."""
     current = linter.analyse(outcome)
     overrides: dict[str, Shape] = {}
     for _ in range(len(current.graph.ups()) + 2):
@@ -293,9 +323,12 @@ def check(
         if all(overrides.get(k) == v for k, v in wanted.items()):
             break
         overrides.update(wanted)
-        outcome = tracing.run(model, args, kwargs, device=device, overrides=overrides, fallback_reason=fallback)
+        outcome = tracing.run(linter.model, args, kwargs, device=device, overrides=overrides, fallback_reason=fallback)
         current = linter.analyse(outcome)
+    return current, outcome
 
+
+def _all_findings(current: _Pass, outcome: tracing.Outcome, fallback: str) -> list[Finding]:
     findings = list(current.findings)
     if fallback:
         findings.append(
@@ -306,17 +339,102 @@ def check(
         )
     if outcome.exception is not None:
         findings.append(_forward_failed(outcome, current))
-    findings = [f for f in findings if (not select_codes or rule_matches(f.code, select_codes)) and not rule_matches(f.code, ignore_codes)]
-    name = target or f"{type(original).__module__}.{type(original).__qualname__}"
-    return Report(
-        target=name,
-        input=described,
-        findings=tuple(sorted(findings, key=_finding_order(current.result.events))),
-        pairs=tuple(current.pairs),
-        events=current.result.events,
-        device=device,
-        fallback_reason=fallback,
-    )
+    return findings
+
+
+def _validate_sizes(sizes: Any, args: tuple, kwargs: dict) -> dict[int, list[int]]:
+    """``{dim: [sizes...]}`` from the user's ``sizes``; a clear ValueError for anything else."""
+    if not sizes:
+        return {}
+    if not isinstance(sizes, Mapping):
+        raise TypeError(f"sizes must map an input dim to a range, e.g. {{2: (8, 512)}}, got {sizes!r}")
+    tensors = [a for a in args if isinstance(a, torch.Tensor)]
+    if len(tensors) != 1 or kwargs:
+        raise ValueError("sizes needs a single input tensor (input_size=... or one example tensor)")
+    rank = tensors[0].dim()
+    out: dict[int, list[int]] = {}
+    for dim, spec in sizes.items():
+        if isinstance(dim, str) and dim.lstrip("-").isdigit():
+            dim = int(dim)
+        if isinstance(dim, bool) or not isinstance(dim, int) or not 2 <= dim < rank:
+            raise ValueError(
+                f"sizes: {dim!r} is not a spatial dim of input {fmt_shape(tensors[0].shape)}; use {', '.join(map(str, range(2, rank)))}"
+            )
+        out[dim] = _domain(spec, dim)
+    return out
+
+
+def _domain(spec: Any, dim: int) -> list[int]:
+    where = f"sizes[{dim}]"
+    if isinstance(spec, range):
+        values = list(spec)
+    elif isinstance(spec, str):
+        parts = spec.split(":")
+        try:
+            nums = [int(p) for p in parts]
+        except ValueError:
+            nums = []
+        if len(nums) not in (2, 3):
+            raise ValueError(f"{where} = {spec!r}: expected FIRST:LAST or FIRST:LAST:STEP, e.g. 8:512")
+        values = list(range(nums[0], nums[1] + 1, nums[2] if len(nums) == 3 else 1)) if (len(nums) < 3 or nums[2] > 0) else []
+        if len(nums) == 3 and nums[2] <= 0:
+            raise ValueError(f"{where} = {spec!r}: the step must be a positive int")
+    elif isinstance(spec, (tuple, list)) and len(spec) in (2, 3) and all(isinstance(v, int) and not isinstance(v, bool) for v in spec):
+        step = spec[2] if len(spec) == 3 else 1
+        if step <= 0:
+            raise ValueError(f"{where} = {spec!r}: the step must be a positive int")
+        values = list(range(spec[0], spec[1] + 1, step))
+    else:
+        raise ValueError(f"{where} = {spec!r}: expected (first, last), (first, last, step), 'first:last[:step]' or a range")
+    if not values or values[0] < 1:
+        raise ValueError(f"{where} = {spec!r}: the range must be non-empty and start at 1 or more")
+    if len(values) > 1_000_000:
+        raise ValueError(f"{where} = {spec!r}: at most 1,000,000 sizes per dim")
+    return values
+
+
+def _sweep(domains, model, located_on, explicit, args, kwargs, device, fallback, current, outcome, findings) -> list[Any]:
+    from .sweep import Probe, sweep_dim
+
+    base_input = args[0]
+
+    def probe_at(dim: int) -> Callable[[int], Probe]:
+        def probe(size: int) -> Probe:
+            shape = list(base_input.shape)
+            shape[dim] = size
+            if device == "meta":
+                x = torch.empty(shape, dtype=base_input.dtype, device="meta")
+            else:
+                x = torch.rand(shape, generator=torch.Generator().manual_seed(0), dtype=base_input.dtype)
+            run = tracing.run(model, (x,) + tuple(args[1:]), kwargs, device=device, fallback_reason=fallback)
+            if run.exception is not None and run.failure is not None and run.failure.events_before == 0:
+                return Probe(size, tuple(run.result.events), (), (), True)
+            lint = _Linter(model, located_on, explicit)
+            try:
+                now, run = _settle(lint, run, (x,) + tuple(args[1:]), kwargs, device, fallback)
+            except ValueError:
+                return Probe(size, (), (), (), True)
+            return Probe(size, now.result.events, tuple(now.pairs), tuple(_all_findings(now, run, "")), run.exception is not None)
+
+        return probe
+
+    results = []
+    rank = base_input.dim()
+    for dim, domain in domains.items():
+        base = Probe(int(base_input.shape[dim]), current.result.events, tuple(current.pairs), tuple(findings), outcome.exception is not None)
+        results.append(sweep_dim(dim, rank, int(base_input.shape[dim]), domain, probe_at(dim), base, findings))
+    return results
+
+
+def _with_holds_for(findings: list[Finding], sweeps: Sequence[Any]) -> list[Finding]:
+    texts: dict[str, list[str]] = {}
+    for s in sweeps:
+        for fix in s.fixes:
+            texts.setdefault(fix.up, []).append(fix.text)
+    return [
+        dataclasses.replace(f, holds_for="; ".join(texts[f.fix.layer])) if f.fix is not None and f.fix.layer in texts else f
+        for f in findings
+    ]
 
 
 def _first_line(exc: BaseException) -> str:

@@ -25,7 +25,9 @@ class Report:
     device: str = "meta"
     fallback_reason: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
-    """Additional JSON keys for this model (for example ``sizes`` from a sweep)."""
+    """Additional JSON keys for this model."""
+    sizes: tuple[Any, ...] = ()
+    """``sweep.SizeSweep`` results, one per swept input dimension (``check(sizes=...)``)."""
 
     @property
     def ok(self) -> bool:
@@ -46,6 +48,8 @@ class Report:
             "findings": [f.to_dict() for f in self.findings],
             "device": self.device,
         }
+        if self.sizes:
+            out["sizes"] = {str(s.dim): s.to_dict() for s in self.sizes}
         out.update(self.extra)
         return out
 
@@ -118,10 +122,30 @@ def render_text(report: Report) -> str:
     for f in report.findings:
         lines.append("")
         lines += render_finding(f)
+    for sweep in report.sizes:
+        lines.append("")
+        lines += render_sizes(sweep)
     lines.append("")
     verdict = "ok" if report.ok else "FAILED"
     lines.append(f"{verdict}: {counts(report.findings)}")
     return "\n".join(lines)
+
+
+def render_sizes(sweep: Any) -> list[str]:
+    """The input-size section of the text report for one swept dimension."""
+    lo, hi = (sweep.sizes[0], sweep.sizes[-1]) if sweep.sizes else (0, 0)
+    how = "" if sweep.method == "symbolic" else f" ({sweep.note})" if sweep.note else " (traced every size)"
+    lines = [f"input sizes, {sweep.label} = dim {sweep.dim} in {lo}..{hi}{how}:"]
+    lines.append(f"  valid today: {sweep.rule} ({len(sweep.valid)} of {len(sweep.sizes)} sizes)")
+    for r in sweep.restrictions:
+        lines.append(f"    {r.cause} only for {r.rule}")
+    if sweep.with_fixes is not None:
+        lines.append(f"  with the suggested output_padding fixes: {sweep.with_fixes_rule}")
+    for change, _, rule in getattr(sweep, "alternatives", ()):
+        lines.append(f"  with {change}: {rule}")
+    if sweep.with_output_size is not None:
+        lines.append(f"  with output_size= passed to every paired ConvTranspose: {sweep.with_output_size_rule}")
+    return lines
 
 
 def render_json(reports: Sequence[Report]) -> str:
@@ -133,6 +157,7 @@ _SARIF_LEVEL = {ERROR: "error", WARNING: "warning", INFO: "note"}
 
 
 def _gh_escape(text: str, prop: bool = False) -> str:
+    """Escape for a workflow command: data escapes %, CR, LF; properties also ':' and ','."""
     text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     if prop:
         text = text.replace(":", "%3A").replace(",", "%2C")
@@ -140,29 +165,38 @@ def _gh_escape(text: str, prop: bool = False) -> str:
 
 
 def render_github(reports: Sequence[Report]) -> str:
-    """GitHub Actions workflow commands: one annotation per finding, on the layer's line."""
+    """GitHub Actions workflow commands: one annotation per finding, on the layer's file and
+    line (paths relative to the working directory, which is the checkout in a workflow)."""
+    from .records import display_path
+
     lines = []
     for r in reports:
         for f in r.findings:
             props = []
-            if f.location is not None:
-                props.append(f"file={_gh_escape(str(f.location).rsplit(':', 1)[0], True)}")
-                props.append(f"line={f.location.line}")
-            props.append(f"title={_gh_escape(f'{f.code} {r.target}', True)}")
+            location = _finding_location(r, f)
+            if location is not None:
+                props.append(f"file={_gh_escape(display_path(location.file).replace(chr(92), '/'), True)}")
+                props.append(f"line={location.line}")
+            props.append(f"title={_gh_escape(f'{f.code} {r.target} [{r.input}]', True)}")
             body = f.message
             if f.fix is not None:
-                body += f"\nfix: output_padding={list(f.fix.output_padding)} on {f.fix.layer}"
+                body += f"\nfix: output_padding={fix_value(f.fix.output_padding)} on {f.fix.layer}"
             lines.append(f"::{_GITHUB_LEVEL[f.severity]} {','.join(props)}::{_gh_escape(body)}")
         lines.append(f"{r.target} [{r.input}]: {'ok' if r.ok else 'FAILED'}, {counts(r.findings)}")
     return "\n".join(lines)
 
 
 def render_sarif(reports: Sequence[Report]) -> str:
-    """SARIF 2.1.0 with every rule declared, so code scanning can open and close alerts."""
+    """SARIF 2.1.0 with every rule declared, so code scanning can open and close alerts.
+
+    Each result carries a ``partialFingerprints`` value built from the code, the target, the
+    input and the layer (not the line), so an alert survives edits above it and closes when the
+    finding goes away.
+    """
     import hashlib
 
     from . import __version__
-    from .records import RULES, display_path
+    from .records import RULES
 
     codes = list(RULES)
     rules = [
@@ -177,24 +211,31 @@ def render_sarif(reports: Sequence[Report]) -> str:
         for rule in RULES.values()
     ]
     results = []
+    seen: dict[str, int] = {}
     for r in reports:
         for f in r.findings:
+            key = f"{f.code}|{r.target}|{r.input}|{f.layer or f.up or f.down or f.message}"
+            seen[key] = seen.get(key, 0) + 1
+            if seen[key] > 1:  # two findings with the same identity in one run: keep both distinct
+                key += f"|{seen[key]}"
+            text = f.message
+            if f.fix is not None:
+                text += f" Fix: output_padding={fix_value(f.fix.output_padding)} on {f.fix.layer}."
             result: dict[str, Any] = {
                 "ruleId": f.code,
                 "ruleIndex": codes.index(f.code),
                 "level": _SARIF_LEVEL[f.severity],
-                "message": {"text": f.message + (f" Fix: output_padding={list(f.fix.output_padding)} on {f.fix.layer}." if f.fix else "")},
-                "partialFingerprints": {
-                    "convshapeFinding/v1": hashlib.sha256(f"{f.code}|{r.target}|{r.input}|{f.layer or f.up}".encode()).hexdigest()[:32]
-                },
+                "message": {"text": text},
+                "partialFingerprints": {"convshapeFinding/v1": hashlib.sha256(key.encode()).hexdigest()[:32]},
             }
             location: dict[str, Any] = {
                 "logicalLocations": [{"fullyQualifiedName": f"{r.target}::{f.layer or f.up or ''}", "kind": "member"}]
             }
-            if f.location is not None:
+            where = _finding_location(r, f)
+            if where is not None:
                 location["physicalLocation"] = {
-                    "artifactLocation": {"uri": display_path(f.location.file).replace("\\", "/")},
-                    "region": {"startLine": f.location.line},
+                    "artifactLocation": {"uri": _sarif_uri(where.file)},
+                    "region": {"startLine": where.line},
                 }
             result["locations"] = [location]
             results.append(result)
@@ -212,8 +253,72 @@ def render_sarif(reports: Sequence[Report]) -> str:
                         "rules": rules,
                     }
                 },
+                "columnKind": "unicodeCodePoints",
                 "results": results,
             }
         ],
     }
     return json.dumps(doc, indent=2)
+
+
+def fix_value(values: Sequence[int]) -> str:
+    """``1`` when every dimension gets the same output_padding, else ``(1, 0)``."""
+    return str(values[0]) if len(set(values)) == 1 else "(" + ", ".join(str(v) for v in values) + ")"
+
+
+def _finding_location(report: Report, f: Finding) -> Any:
+    """Where to annotate a finding: its own location, else its layer's, else the first located
+    layer of the model (findings such as CS902/CS903 concern the whole model)."""
+    if f.location is not None:
+        return f.location
+    for name in (f.layer, f.up):
+        e = _event(report.events, name) if name else None
+        if e is not None and e.location is not None:
+            return e.location
+    for e in report.events:
+        if e.location is not None:
+            return e.location
+    return None
+
+
+def _sarif_uri(path: str) -> str:
+    import os
+    from pathlib import Path
+
+    from .records import display_path
+
+    shown = display_path(path)
+    if os.path.isabs(shown):
+        return Path(shown).as_uri()
+    return shown.replace("\\", "/")
+
+
+def render_json_models(models: Sequence[dict[str, Any]]) -> str:
+    """The JSON contract from entries already turned into dicts (``Report.to_dict()``)."""
+    return json.dumps({"models": list(models)}, indent=2)
+
+
+def render_summary(models: Sequence[dict[str, Any]]) -> list[str]:
+    """The pytest terminal summary: totals, counts per code, one line per finding with its
+    location. Works on ``Report.to_dict()`` entries (what pytest-xdist workers ship)."""
+    from .records import RULES
+
+    findings = [(m, f) for m in models for f in m.get("findings", [])]
+    failed = sum(1 for m in models if not m.get("ok", True))
+    per_severity = {s: sum(1 for _, f in findings if f["severity"] == s) for s in (ERROR, WARNING, INFO)}
+    totals = ", ".join(f"{n} {s}{'' if n == 1 else 's'}" for s, n in per_severity.items())
+    checks = f"{len(models)} model check{'' if len(models) == 1 else 's'}"
+    lines = [f"{checks}, {failed} failed: {totals}"]
+    per_code: dict[str, int] = {}
+    for _, f in findings:
+        per_code[f["code"]] = per_code.get(f["code"], 0) + 1
+    for code in sorted(per_code):
+        rule = RULES.get(code)
+        lines.append(f"  {code}  {rule.severity if rule else '':<7}  {per_code[code]:>3}  {rule.name if rule else ''}".rstrip())
+    for m in models:
+        if m.get("error"):
+            lines.append(f"{m['error']}  [{m['target']} {m['input']}]")
+    for m, f in findings:
+        where = f["location"] or m["target"]
+        lines.append(f"{where}: {f['code']} {f['message']}  [{m['target']} {m['input']}]")
+    return lines
