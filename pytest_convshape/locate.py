@@ -162,6 +162,13 @@ class _Scope:
                     self.local_lists.setdefault(owner.id, []).extend(items)
 
 
+@lru_cache(maxsize=256)
+def _scope(cls: type) -> _Scope:
+    parsed = _class_ast(cls)
+    assert parsed is not None
+    return _Scope(parsed[2])
+
+
 def _elements(node: ast.expr) -> list[ast.expr]:
     if isinstance(node, (ast.List, ast.Tuple)):
         return list(node.elts)
@@ -222,7 +229,7 @@ def static_site(model: Any, name: str, kind: str) -> SourceLocation | None:
             if parsed is None:
                 continue
             filename, offset, node = parsed
-            scope = _Scope(node)
+            scope = _scope(cls)
             rest = parts[depth:]
             for expr in scope.assigned.get(rest[0], []):
                 found = _resolve(expr, rest[1:], scope, kind, scope.appended.get(rest[0], []))
