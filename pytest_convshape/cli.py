@@ -1,5 +1,9 @@
 """The ``convshape`` command (also ``python -m pytest_convshape``).
 
+``convshape TARGET --input SHAPE`` checks one model; ``convshape`` without TARGET checks the
+models of ``[tool.convshape]`` in ./pyproject.toml (or ``--config PATH``). Inline
+``# convshape: ignore[...]`` comments apply in both modes.
+
 Exit codes: 0 no error findings, 1 error findings, 2 usage or load error.
 """
 
@@ -65,13 +69,25 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog="exit status: 0 no error findings, 1 error findings, 2 usage or load error",
     )
-    parser.add_argument("targets", nargs="+", metavar="TARGET", help="path/to/file.py:NAME or package.module:NAME (an nn.Module subclass, a factory, or an instance)")
-    parser.add_argument("--input", dest="inputs", action="append", metavar="SHAPE", required=True, help="input shape, e.g. 1,1,28,28 (repeat for several)")
+    parser.add_argument(
+        "targets",
+        nargs="*",
+        metavar="TARGET",
+        help="path/to/file.py:NAME or package.module:NAME (an nn.Module subclass, a factory, or an instance); "
+        "without TARGET, the models of [tool.convshape] in ./pyproject.toml are checked",
+    )
+    parser.add_argument("--input", dest="inputs", action="append", metavar="SHAPE", help="input shape, e.g. 1,1,28,28 (repeat for several; required with TARGET)")
     parser.add_argument("--kwargs", metavar="JSON", help="keyword arguments for the class or factory, as a JSON object")
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     parser.add_argument("--pair", dest="pairs", action="append", default=[], metavar="DOWN=UP", help="pair two layers explicitly (repeatable)")
     parser.add_argument("--select", metavar="CODES", help="only report these codes or prefixes, comma-separated (e.g. CS1,CS201)")
     parser.add_argument("--ignore", metavar="CODES", help="do not report these codes or prefixes, comma-separated")
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="pyproject.toml to read [tool.convshape] from (default: ./pyproject.toml when no TARGET is given; "
+        "with TARGET its select, ignore and per-module-ignores apply)",
+    )
     parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
     parser.add_argument("--verbose", "-v", action="store_true", help="show full tracebacks for load errors")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -81,12 +97,23 @@ def build_parser() -> argparse.ArgumentParser:
 def run(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.targets and not args.inputs:
+        parser.error("the following arguments are required: --input")
+    if not args.targets:
+        given = [flag for flag, value in (("--input", args.inputs), ("--kwargs", args.kwargs), ("--pair", args.pairs)) if value]
+        if given:
+            parser.error(f"{', '.join(given)} need{'s' if len(given) == 1 else ''} a TARGET; without TARGET the models, inputs and pairs come from [tool.convshape]")
     try:
-        inputs = [parse_shape(s) for s in args.inputs]
-        kwargs = parse_kwargs(args.kwargs)
-        pairs = [parse_pair(p) for p in args.pairs]
         select, ignore = parse_codes(args.select), parse_codes(args.ignore)
-        reports = _check_all(args.targets, inputs, kwargs, pairs, select, ignore)
+        if args.targets:
+            inputs = [parse_shape(s) for s in args.inputs]
+            kwargs = parse_kwargs(args.kwargs)
+            pairs = [parse_pair(p) for p in args.pairs]
+            settings = _settings(args.config, required=False)
+            reports = _check_all(args.targets, inputs, kwargs, pairs, select, ignore, settings)
+        else:
+            settings = _settings(args.config or "pyproject.toml", required=True)
+            reports = _check_configured(settings, select, ignore)
     except Exception as exc:  # every failure here is the user's input, stated in one line
         return _usage_failure(exc, args.verbose)
     text = _render(reports, args.format)
@@ -98,32 +125,70 @@ def run(argv: Sequence[str] | None = None) -> int:
     return EXIT_OK if all(r.ok for r in reports) else EXIT_FINDINGS
 
 
-def _check_all(targets, inputs, kwargs, pairs, select, ignore) -> list:
+def _settings(path: str | None, *, required: bool) -> Any:
+    from .config import Settings, load
+
+    if path is None:
+        return Settings()
+    import os
+
+    if not os.path.isfile(path):
+        if required and path == "pyproject.toml":
+            raise UsageError("no TARGET given and no pyproject.toml here; give TARGET --input SHAPE, or --config PATH")
+        raise UsageError(f"--config {path}: file not found")
+    settings = load(path)
+    if required and not settings.models:
+        what = "no [tool.convshape] table" if not settings.present else "no [[tool.convshape.models]] entries"
+        raise UsageError(
+            f"no TARGET given and {path} has {what}; give TARGET --input SHAPE, or list models such as\n"
+            f"  [[tool.convshape.models]]\n  target = \"path/to/models.py:Autoencoder\"\n  input = [1, 1, 28, 28]"
+        )
+    return settings
+
+
+def _check_all(targets, inputs, kwargs, pairs, select, ignore, settings=None) -> list:
+    from . import suppress
     from .api import check
     from .loader import build
 
+    select = tuple(select) or (settings.select if settings else ())
+    ignore = (settings.ignore if settings else ()) + tuple(ignore)
+    globs = settings.per_module_ignores if settings else ()
     reports = []
     for target in targets:
         built = build(target, kwargs)
         for shape in inputs:
-            reports.append(
-                check(
-                    built.model,
-                    input_size=shape,
-                    pairs=pairs,
-                    select=select,
-                    ignore=ignore,
-                    target=target,
-                    cpu_builder=built.builder,
-                )
+            report = check(
+                built.model,
+                input_size=shape,
+                pairs=pairs,
+                select=select,
+                ignore=ignore,
+                target=target,
+                cpu_builder=built.builder,
             )
+            reports.append(suppress.apply(report, select=select, ignore=ignore, per_module_ignores=globs))
     return reports
 
 
+def _check_configured(settings, select, ignore) -> list:
+    from .api import _validate_codes
+    from .gate import Gate
+
+    _validate_codes(select, "--select")
+    _validate_codes(ignore, "--ignore")
+    gate = Gate(settings)
+    problems = gate.resolve_all()
+    if problems:
+        raise UsageError("\n".join(problems))
+    return [gate.check(spec, shape, select=select, ignore=ignore) for spec in settings.models for shape in spec.inputs]
+
+
 def _usage_failure(exc: Exception, verbose: bool) -> int:
+    from .gate import ModelError
     from .loader import LoadError
 
-    known = (UsageError, LoadError, ValueError, TypeError)
+    known = (UsageError, LoadError, ModelError, ValueError, TypeError)
     if verbose or not isinstance(exc, known):
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
     if isinstance(exc, known):

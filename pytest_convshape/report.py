@@ -308,17 +308,20 @@ def render_summary(models: Sequence[dict[str, Any]]) -> list[str]:
     per_severity = {s: sum(1 for _, f in findings if f["severity"] == s) for s in (ERROR, WARNING, INFO)}
     totals = ", ".join(f"{n} {s}{'' if n == 1 else 's'}" for s, n in per_severity.items())
     checks = f"{len(models)} model check{'' if len(models) == 1 else 's'}"
-    lines = [f"{checks}, {failed} failed: {totals}"]
+    lines = [f"{checks}, {failed} with errors: {totals}"]
     per_code: dict[str, int] = {}
     for _, f in findings:
         per_code[f["code"]] = per_code.get(f["code"], 0) + 1
     for code in sorted(per_code):
         rule = RULES.get(code)
         lines.append(f"  {code}  {rule.severity if rule else '':<7}  {per_code[code]:>3}  {rule.name if rule else ''}".rstrip())
+    def source(m: dict[str, Any]) -> str:
+        return m.get("test") or f"{m['target']} {m['input']}"
+
     for m in models:
         if m.get("error"):
-            lines.append(f"{m['error']}  [{m['target']} {m['input']}]")
+            lines.append(f"{m['error']}  [{source(m)}]")
     for m, f in findings:
         where = f["location"] or m["target"]
-        lines.append(f"{where}: {f['code']} {f['message']}  [{m['target']} {m['input']}]")
+        lines.append(f"{where}: {f['code']} {f['message']}  [{source(m)}]")
     return lines

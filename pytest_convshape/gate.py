@@ -1,0 +1,129 @@
+"""The models of ``[tool.convshape]``: resolve, build (on the meta device) and check each one.
+The one path the pytest items and ``convshape`` without a TARGET share. Imports torch only
+when a model is built."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Sequence
+
+from . import suppress
+from .config import ModelSpec, Settings, format_shape, _toml
+from .report import Report
+
+
+class ModelError(Exception):
+    """A model of ``[tool.convshape]`` that cannot be built or checked; the message names
+    pyproject.toml, the entry and the cause."""
+
+
+def _strip_target(message: str, target: str) -> str:
+    """``loader`` messages start with ``target '...': ``; the caller names the target itself."""
+    for prefix in (f"target {target!r}: ", f"target {target!r} "):
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    return message
+
+
+class Gate:
+    """Builds each model entry once per process and checks it for each of its inputs."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.display = settings.display
+        self._resolved: dict[int, str] = {}
+        self._built: dict[int, Any] = {}
+
+    def _where(self, spec: ModelSpec, key: str = "target") -> str:
+        value = spec.target if key == "target" else None
+        shown = f" = {_toml(value)}" if value is not None else ""
+        return f"{self.display}: {spec.key}.{key}{shown}"
+
+    def _path_setup(self) -> None:
+        root = str(self.settings.root)
+        if root not in sys.path:
+            sys.path.insert(0, root)
+
+    def resolve(self, spec: ModelSpec) -> None:
+        """Import the target's module and look its name up (no model is built). Raises
+        ``ConfigError`` naming pyproject.toml, the key and the value."""
+        from .config import ConfigError
+        from .loader import LoadError, resolve
+
+        if spec.index in self._resolved:
+            return
+        self._path_setup()
+        load_target = spec.load_target(self.settings.root)
+        try:
+            resolve(load_target)
+        except LoadError as exc:
+            raise ConfigError(f"{self._where(spec)}: {_strip_target(str(exc), load_target)}") from None
+        self._resolved[spec.index] = load_target
+
+    def resolve_all(self) -> list[str]:
+        """Messages for every entry whose module or name cannot be found."""
+        from .config import ConfigError
+
+        problems = []
+        for spec in self.settings.models:
+            try:
+                self.resolve(spec)
+            except ConfigError as exc:
+                problems.append(str(exc))
+        return problems
+
+    def build(self, spec: ModelSpec) -> Any:
+        from .loader import LoadError, build
+
+        if spec.index not in self._built:
+            self.resolve(spec)
+            load_target = self._resolved[spec.index]
+            try:
+                self._built[spec.index] = build(load_target, spec.kwargs)
+            except LoadError as exc:
+                self._built[spec.index] = ModelError(f"{self._where(spec)}: {_strip_target(str(exc), load_target)}")
+        built = self._built[spec.index]
+        if isinstance(built, ModelError):
+            raise built
+        return built
+
+    def check(
+        self,
+        spec: ModelSpec,
+        shape: Sequence[int],
+        *,
+        select: Sequence[str] = (),
+        ignore: Sequence[str] = (),
+    ) -> Report:
+        """``check()`` of one entry and one input, with the settings' and the given
+        select/ignore, then suppressions (per-module-ignores and inline comments)."""
+        from .api import InputError, check
+
+        built = self.build(spec)
+        select = tuple(select) or self.settings.select
+        ignore = self.settings.ignores_for(spec) + tuple(ignore)
+        try:
+            report = check(
+                built.model,
+                input_size=tuple(shape),
+                pairs=spec.pairs,
+                select=select,
+                ignore=ignore,
+                target=spec.target,
+                cpu_builder=built.builder,
+            )
+        except InputError as exc:
+            raise ModelError(f"{self.display}: {spec.key}.input {format_shape(shape)} ({spec.target}): {exc}") from None
+        except (ValueError, TypeError) as exc:
+            key = "pairs" if spec.pairs and str(exc).startswith("pairs") else "input"
+            raise ModelError(f"{self.display}: {spec.key}.{key} ({spec.target}, input {format_shape(shape)}): {exc}") from None
+        report = suppress.apply(report, select=select, ignore=ignore, per_module_ignores=self.settings.globs_for(spec))
+        if spec.id is not None:
+            report = _with_extra(report, id=spec.id)
+        return report
+
+
+def _with_extra(report: Report, **extra: Any) -> Report:
+    import dataclasses
+
+    return dataclasses.replace(report, extra={**report.extra, **extra})

@@ -1,0 +1,237 @@
+"""Suppressions: a pure post-filter over a ``Report``, shared by the fixture, the pytest items
+and the CLI.
+
+Two sources, applied in this order:
+
+* ``per-module-ignores`` from ``[tool.convshape]``: globs over qualified layer names
+  (``fnmatch`` rules, ``*`` also crosses dots) mapped to codes or prefixes;
+* inline comments ``# convshape: ignore[CS101]`` (several codes or prefixes separated by
+  commas) on the line that constructs the layer, or on any line of that constructor call when
+  it spans several lines.
+
+What was silenced, and by what, is kept in ``report.extra["suppressed"]`` (a JSON key).
+
+An inline comment attached to one of the model's layers that silences nothing is reported as
+CS910 at the comment's line. Comments elsewhere (for example on layers of another model in the
+same file) are left alone. Imports no torch.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import io
+import os
+import re
+import tokenize
+from fnmatch import fnmatchcase
+from functools import lru_cache
+from typing import Iterable, Mapping, Sequence
+
+from .records import RULES, Finding, SourceLocation, rule_matches
+from .report import Report
+
+COMMENT = re.compile(r"#\s*convshape:\s*ignore\[([^\]]*)\]")
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+Globs = Sequence[tuple[str, Sequence[str]]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Suppression:
+    """One ``# convshape: ignore[...]`` comment."""
+
+    file: str
+    line: int
+    codes: tuple[str, ...]
+
+
+def apply(
+    report: Report,
+    *,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    per_module_ignores: Globs | Mapping[str, Sequence[str]] = (),
+    inline: bool = True,
+) -> Report:
+    """``report`` without the suppressed findings, plus CS910 for unused inline suppressions.
+
+    ``select``/``ignore`` are the run's code filters; they apply to the CS910 findings added
+    here (the other findings were filtered by ``check()`` already).
+    """
+    globs = tuple(per_module_ignores.items()) if isinstance(per_module_ignores, Mapping) else tuple(per_module_ignores)
+    kinds = {e.name: e.kind for e in report.events}
+    used: set[tuple[str, int, str]] = set()
+    kept: list[Finding] = []
+    dropped: list[dict[str, str | None]] = []
+    for f in report.findings:
+        glob = _ignored_by_glob(f, globs)
+        if glob:
+            dropped.append({"code": f.code, "layer": f.layer or f.up, "by": f"per-module-ignores {glob}"})
+            continue
+        if inline and f.location is not None:
+            hits = [
+                (s, code)
+                for s in attached(f.location, kinds.get(f.layer or f.up or "", ""))
+                for code in s.codes
+                if is_code(code) and rule_matches(f.code, (code,))
+            ]
+            if hits:
+                used.update((s.file, s.line, code) for s, code in hits)
+                s = hits[0][0]
+                where = SourceLocation(s.file, s.line)
+                dropped.append({"code": f.code, "layer": f.layer or f.up, "by": f"# convshape: ignore[{', '.join(s.codes)}] at {where}"})
+                continue
+        kept.append(f)
+    if inline:
+        for extra in _unused(report, used):
+            if select and not rule_matches(extra.code, tuple(select)):
+                continue
+            if rule_matches(extra.code, tuple(ignore)) or _ignored_by_glob(extra, globs):
+                continue
+            kept.append(extra)
+    if len(kept) == len(report.findings) and all(a is b for a, b in zip(kept, report.findings)):
+        return report
+    kept.sort(key=lambda f: _SEVERITY_ORDER[f.severity])  # stable: keeps check()'s order within a severity
+    extra = {**report.extra, "suppressed": dropped} if dropped else report.extra
+    return dataclasses.replace(report, findings=tuple(kept), extra=extra)
+
+
+def is_code(code: str) -> bool:
+    return code.startswith("CS") and any(c.startswith(code) for c in RULES)
+
+
+def _ignored_by_glob(f: Finding, globs: Iterable[tuple[str, Sequence[str]]]) -> str:
+    """The first glob that silences ``f`` ('' when none does)."""
+    name = f.layer or f.up
+    if not name:
+        return ""
+    for glob, codes in globs:
+        if fnmatchcase(name, glob) and rule_matches(f.code, tuple(codes)):
+            return glob
+    return ""
+
+
+def _unused(report: Report, used: set[tuple[str, int, str]]) -> list[Finding]:
+    """CS910 findings for comments attached to this model's layers that silenced nothing."""
+    seen: dict[tuple[str, int], tuple[Suppression, str]] = {}
+    sites: list[tuple[SourceLocation, str, str]] = [
+        (e.location, e.kind, e.name) for e in report.events if e.location is not None
+    ]
+    for f in report.findings:
+        if f.location is not None:
+            sites.append((f.location, "", f.layer or f.up or ""))
+    for loc, kind, name in sites:
+        for s in attached(loc, kind):
+            seen.setdefault((s.file, s.line), (s, name))
+    out = []
+    for (file, line), (s, name) in sorted(seen.items()):
+        unknown = [c for c in s.codes if not is_code(c)]
+        unused = [c for c in s.codes if is_code(c) and (file, line, c) not in used]
+        if not unknown and not unused and s.codes:
+            continue
+        written = f"# convshape: ignore[{', '.join(s.codes)}]"
+        on = f" on {name}" if name else ""
+        problems = []
+        if not s.codes:
+            problems.append("it names no code")
+        if unknown:
+            problems.append(f"unknown code{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}")
+        if unused:
+            problems.append(f"no {' or '.join(unused)} finding{on} for input {report.input}")
+        out.append(
+            Finding(
+                code="CS910",
+                message=f"`{written}` silences nothing: {'; '.join(problems)}",
+                location=SourceLocation(file, line),
+                layer=name or None,
+                suggestions=(f"remove {', '.join(unknown + unused)} from the comment" if s.codes else "remove the comment",),
+            )
+        )
+    return out
+
+
+def attached(location: SourceLocation, kind: str = "") -> list[Suppression]:
+    """The suppression comments that belong to the layer constructed at ``location``."""
+    comments = _comments(location.file)
+    if not comments:
+        return []
+    start, end = call_span(location.file, location.line, kind)
+    return [s for line, s in comments.items() if start <= line <= end]
+
+
+def _stamp(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+def _comments(path: str) -> dict[int, Suppression]:
+    stamp = _stamp(path)
+    return _comments_cached(path, stamp) if stamp else {}
+
+
+@lru_cache(maxsize=128)
+def _comments_cached(path: str, stamp: tuple[int, int]) -> dict[int, Suppression]:
+    try:
+        with open(path, "rb") as fh:
+            source = fh.read()
+    except OSError:
+        return {}
+    if b"convshape" not in source:
+        return {}
+    out: dict[int, Suppression] = {}
+    try:
+        for tok in tokenize.tokenize(io.BytesIO(source).readline):
+            if tok.type != tokenize.COMMENT:
+                continue
+            m = COMMENT.search(tok.string)
+            if m:
+                codes = tuple(c.strip() for c in m.group(1).split(",") if c.strip())
+                out[tok.start[0]] = Suppression(path, tok.start[0], codes)
+    except (tokenize.TokenError, SyntaxError, UnicodeDecodeError):
+        return out
+    return out
+
+
+def call_span(path: str, line: int, kind: str = "") -> tuple[int, int]:
+    """First and last line of the constructor call written at ``line`` (``(line, line)`` when
+    the file cannot be parsed or no call is there).
+
+    Preference: the outermost call starting on ``line`` whose callee is named ``kind``
+    (``ConvTranspose2d``, ``interpolate``), then the outermost call starting on ``line``, then
+    the innermost call that contains ``line``.
+    """
+    stamp = _stamp(path)
+    calls = _calls(path, stamp) if stamp else ()
+    name = kind.rsplit(".", 1)[-1]
+    starting = [c for c in calls if c[0] == line]
+    named = [c for c in starting if c[2] == name] if name else []
+    for group in (named, starting):
+        if group:
+            best = max(group, key=lambda c: c[1] - c[0])
+            return best[0], best[1]
+    containing = [c for c in calls if c[0] <= line <= c[1]]
+    if containing:
+        best = min(containing, key=lambda c: c[1] - c[0])
+        return best[0], best[1]
+    return line, line
+
+
+@lru_cache(maxsize=128)
+def _calls(path: str, stamp: tuple[int, int]) -> tuple[tuple[int, int, str], ...]:
+    try:
+        with open(path, "rb") as fh:
+            tree = ast.parse(fh.read(), filename=path)
+    except (OSError, SyntaxError, ValueError):
+        return ()
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            out.append((node.lineno, node.end_lineno or node.lineno, name))
+    return tuple(out)
+
