@@ -55,6 +55,19 @@ def parse_pair(text: str) -> tuple[str, str]:
     return down, up
 
 
+def parse_sizes(items: Sequence[str] | None) -> dict[int, str] | None:
+    """``["2=8:512", "3=8:512:8"]`` -> ``{2: "8:512", 3: "8:512:8"}``; check() validates the rest."""
+    if not items:
+        return None
+    out: dict[int, str] = {}
+    for text in items:
+        dim, sep, spec = text.partition("=")
+        if not sep or not dim.strip().isdigit() or not spec:
+            raise UsageError(f"--sizes {text!r}: expected DIM=FIRST:LAST[:STEP], for example 2=8:512")
+        out[int(dim)] = spec
+    return out
+
+
 def parse_codes(text: str | None) -> tuple[str, ...]:
     return tuple(c.strip() for c in text.split(",") if c.strip()) if text else ()
 
@@ -79,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--input", dest="inputs", action="append", metavar="SHAPE", help="input shape, e.g. 1,1,28,28 (repeat for several; required with TARGET)")
     parser.add_argument("--kwargs", metavar="JSON", help="keyword arguments for the class or factory, as a JSON object")
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    parser.add_argument(
+        "--sizes",
+        nargs="+",
+        action="extend",
+        metavar="DIM=FIRST:LAST[:STEP]",
+        help="sweep input dims, e.g. --sizes 2=8:512 3=8:512: which sizes work, and for which sizes each fix holds",
+    )
     parser.add_argument("--pair", dest="pairs", action="append", default=[], metavar="DOWN=UP", help="pair two layers explicitly (repeatable)")
     parser.add_argument("--select", metavar="CODES", help="only report these codes or prefixes, comma-separated (e.g. CS1,CS201)")
     parser.add_argument("--ignore", metavar="CODES", help="do not report these codes or prefixes, comma-separated")
@@ -100,7 +120,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.targets and not args.inputs:
         parser.error("the following arguments are required: --input")
     if not args.targets:
-        given = [flag for flag, value in (("--input", args.inputs), ("--kwargs", args.kwargs), ("--pair", args.pairs)) if value]
+        given = [flag for flag, value in (("--input", args.inputs), ("--kwargs", args.kwargs), ("--pair", args.pairs), ("--sizes", args.sizes)) if value]
         if given:
             parser.error(f"{', '.join(given)} need{'s' if len(given) == 1 else ''} a TARGET; without TARGET the models, inputs and pairs come from [tool.convshape]")
     try:
@@ -109,8 +129,9 @@ def run(argv: Sequence[str] | None = None) -> int:
             inputs = [parse_shape(s) for s in args.inputs]
             kwargs = parse_kwargs(args.kwargs)
             pairs = [parse_pair(p) for p in args.pairs]
+            sizes = parse_sizes(args.sizes)
             settings = _settings(args.config, required=False)
-            reports = _check_all(args.targets, inputs, kwargs, pairs, select, ignore, settings)
+            reports = _check_all(args.targets, inputs, kwargs, pairs, select, ignore, settings, sizes)
         else:
             settings = _settings(args.config or "pyproject.toml", required=True)
             reports = _check_configured(settings, select, ignore)
@@ -146,7 +167,7 @@ def _settings(path: str | None, *, required: bool) -> Any:
     return settings
 
 
-def _check_all(targets, inputs, kwargs, pairs, select, ignore, settings=None) -> list:
+def _check_all(targets, inputs, kwargs, pairs, select, ignore, settings=None, sizes=None) -> list:
     from . import suppress
     from .api import check
     from .loader import build
@@ -162,6 +183,7 @@ def _check_all(targets, inputs, kwargs, pairs, select, ignore, settings=None) ->
                 built.model,
                 input_size=shape,
                 pairs=pairs,
+                sizes=sizes,
                 select=select,
                 ignore=ignore,
                 target=target,

@@ -33,7 +33,7 @@ from .records import RULES
 
 TABLE = "tool.convshape"
 TOP_KEYS = ("select", "ignore", "per-module-ignores", "collect", "models")
-MODEL_KEYS = ("target", "id", "kwargs", "input", "pairs", "ignore", "per-module-ignores")
+MODEL_KEYS = ("target", "id", "kwargs", "input", "pairs", "sizes", "ignore", "per-module-ignores")
 REQUIRED_MODEL_KEYS = ("target", "input")
 
 Shape = tuple[int, ...]
@@ -60,6 +60,13 @@ class ModelSpec:
     pairs: tuple[tuple[str, str], ...] = ()
     ignore: tuple[str, ...] = ()
     per_module_ignores: Globs = ()
+    sizes: tuple[tuple[int, tuple[int, int, int]], ...] = ()
+    """Input dims to sweep: (dim, (first, last, step))."""
+
+    @property
+    def sizes_arg(self) -> dict[int, tuple[int, int, int]] | None:
+        """``sizes`` as ``check()`` takes it."""
+        return dict(self.sizes) or None
 
     @property
     def key(self) -> str:
@@ -285,6 +292,34 @@ class _Checker:
             seen.add(s)
         return shapes
 
+    def sizes(self, value: Any, key: str, inputs: tuple[Shape, ...]) -> tuple[tuple[int, tuple[int, int, int]], ...]:
+        """``sizes = { 2 = "8:512", 3 = [8, 512, 8] }``: input dims to sweep."""
+        hint = 'expected a table of dim = "FIRST:LAST[:STEP]" (or [first, last, step]) such as { 2 = "8:512" }'
+        if not isinstance(value, dict) or not value:
+            raise self.fail(key, f"{hint}, got {_type_name(value) if not isinstance(value, dict) else 'an empty table'}", value)
+        rank = min(len(s) for s in inputs)
+        out = []
+        for dim_text, spec in value.items():
+            sub = f"{key}.{_key(dim_text)}"
+            if not (isinstance(dim_text, str) and dim_text.isdigit()) or not 2 <= int(dim_text) < rank:
+                allowed = ", ".join(str(d) for d in range(2, rank)) or "none (the inputs have no spatial dims)"
+                raise self.fail(sub, f"{dim_text!r} is not a spatial dim of the inputs; allowed: {allowed}", spec)
+            nums: list[Any] = []
+            if isinstance(spec, str):
+                try:
+                    nums = [int(p) for p in spec.split(":")]
+                except ValueError:
+                    nums = []
+            elif isinstance(spec, list):
+                nums = spec
+            if not (len(nums) in (2, 3) and all(isinstance(n, int) and not isinstance(n, bool) for n in nums)):
+                raise self.fail(sub, hint, spec)
+            first, last, step = nums[0], nums[1], nums[2] if len(nums) == 3 else 1
+            if first < 1 or last < first or step < 1:
+                raise self.fail(sub, "expected 1 <= FIRST <= LAST and STEP >= 1", spec)
+            out.append((int(dim_text), (first, last, step)))
+        return tuple(out)
+
     def pairs(self, value: Any, key: str) -> tuple[tuple[str, str], ...]:
         if not isinstance(value, list):
             raise self.fail(key, f'expected an array of [down, up] layer names such as [["enc.0", "dec.3"]], got {_type_name(value)}', value)
@@ -372,10 +407,12 @@ def parse(table: Any, path: str | os.PathLike[str], *, display: str | None = Non
         kwargs = raw.get("kwargs", {})
         if not isinstance(kwargs, dict):
             raise check.fail(f"{key}.kwargs", f"expected a table of keyword arguments such as {{ channels = 3 }}, got {_type_name(kwargs)}", kwargs)
+        inputs = check.inputs(raw["input"], f"{key}.input")
         spec = ModelSpec(
             index=i,
             target=target,
-            inputs=check.inputs(raw["input"], f"{key}.input"),
+            inputs=inputs,
+            sizes=check.sizes(raw["sizes"], f"{key}.sizes", inputs) if "sizes" in raw else (),
             kwargs=kwargs,
             id=ident,
             pairs=check.pairs(raw["pairs"], f"{key}.pairs") if "pairs" in raw else (),

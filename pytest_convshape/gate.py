@@ -107,6 +107,7 @@ class Gate:
                 built.model,
                 input_size=tuple(shape),
                 pairs=spec.pairs,
+                sizes=spec.sizes_arg,
                 select=select,
                 ignore=ignore,
                 target=spec.target,

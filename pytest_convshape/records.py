@@ -275,7 +275,8 @@ class Finding:
     layer: str | None = None
     """The layer at fault, when there is one (equal to ``up`` for pair findings)."""
     holds_for: str = ""
-    """For a fixable finding: the input sizes the fix holds for, in words (filled by sweeps)."""
+    """For a fixable finding: the input sizes the fix holds for, in words, one line per swept
+    dim (filled by ``check(sizes=...)``)."""
     detail: str = ""
     """Why it happens: the downsampling layer's arithmetic in real numbers."""
 
@@ -297,6 +298,7 @@ class Finding:
             "layer": self.layer,
             "suggestions": list(self.suggestions),
             "detail": self.detail,
+            "holds_for": self.holds_for or None,
         }
 
 

@@ -99,8 +99,8 @@ def render_finding(f: Finding) -> list[str]:
         lines.append(f"  fix: output_padding={value} on {f.fix.layer}")
     for s in f.suggestions:
         lines.append(f"  try: {s}")
-    if f.holds_for:
-        lines.append(f"  holds for: {f.holds_for}")
+    for part in f.holds_for.splitlines():
+        lines.append(f"  sizes: {part}")
     return lines
 
 
@@ -138,7 +138,8 @@ def render_sizes(sweep: Any) -> list[str]:
     lines = [f"input sizes, {sweep.label} = dim {sweep.dim} in {lo}..{hi}{how}:"]
     lines.append(f"  valid today: {sweep.rule} ({len(sweep.valid)} of {len(sweep.sizes)} sizes)")
     for r in sweep.restrictions:
-        lines.append(f"    {r.cause} only for {r.rule}")
+        when = "never" if r.rule.startswith("no ") else f"only for {r.rule}"
+        lines.append(f"    {r.cause}: {when}")
     if sweep.with_fixes is not None:
         lines.append(f"  with the suggested output_padding fixes: {sweep.with_fixes_rule}")
     for change, _, rule in getattr(sweep, "alternatives", ()):

@@ -414,9 +414,11 @@ class SizeProgram:
         for d, u in self.pairs:
             up, down = self.events[u], self.events[d]
             ok = vals.outs[u] == vals.ins[d][0]
+            cause = f"{up.name} ({up.kind}) gives back the input size of {down.name} ({down.kind})"
             if not fixed and not self.other_axes_ok(u, d):
                 ok = np.zeros_like(ok)
-            conds.append((f"{up.name} ({up.kind}) gives back the input size of {down.name} ({down.kind})", ok, u, d))
+                cause += " (it already fails in the dims held fixed)"
+            conds.append((cause, ok, u, d))
         return reach, conds
 
 

@@ -92,6 +92,9 @@ def test_target_mode_fixed_is_clean(proj, capsys):
         (["models.py:Nope", "--input", "1,1,28,28"], "has no name 'Nope'"),
         (["models.py:Autoencoder", "--input", "1,1,28,28", "--config", "missing.toml"], "--config missing.toml: file not found"),
         (["--input", "1,1,28,28"], "--input needs a TARGET"),
+        (["models.py:Autoencoder", "--input", "1,1,28,28", "--sizes", "2=8-64"], "sizes[2] = '8-64': expected FIRST:LAST"),
+        (["models.py:Autoencoder", "--input", "1,1,28,28", "--sizes", "H=8:64"], "--sizes 'H=8:64': expected DIM=FIRST:LAST[:STEP]"),
+        (["models.py:Autoencoder", "--input", "1,1,28,28", "--sizes", "1=8:64"], "sizes: 1 is not a spatial dim of input 1x1x28x28; use 2, 3"),
     ],
 )
 def test_usage_errors_exit_2(proj, capsys, argv, message):
@@ -200,3 +203,21 @@ def test_models_mode_ci_formats(proj, capsys, fmt):
         assert text.startswith("::error file=models.py,line=9,title=CS101 models.py%3AAutoencoder [1x1x28x28]::")
     else:
         assert json.loads(text)["version"] == "2.1.0"
+
+
+def test_sizes_sweep_in_text_and_json(proj, capsys):
+    code, out, _ = run(capsys, "models.py:Autoencoder", "--input", "1,1,28,28", "--kwargs", '{"output_padding": 1}', "--sizes", "2=20:40")
+    assert code == cli.EXIT_OK
+    assert "input sizes, H = dim 2 in 20..40:" in out
+    assert "valid today: H % 2 == 0" in out
+    code, out, _ = run(capsys, "models.py:Autoencoder", "--input", "1,1,28,28", "--sizes", "2=20:40", "3=20:40:2", "--format", "json")
+    sizes = json.loads(out)["models"][0]["sizes"]
+    assert set(sizes) == {"2", "3"}
+    assert sizes["2"]["valid"] == [] and sizes["3"]["range"] == [20, 40]
+    assert sizes["2"]["with_fixes"]["rule"] == "H % 2 == 0"
+
+
+def test_models_mode_sweeps_sizes_from_pyproject(proj, capsys):
+    (proj / "pyproject.toml").write_text(GATE + 'sizes = { 2 = "20:40" }\n')
+    code, out, _ = run(capsys, "--format", "json")
+    assert all(m["sizes"]["2"]["range"] == [20, 40] for m in json.loads(out)["models"])

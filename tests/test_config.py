@@ -194,6 +194,18 @@ BAD = {
         "[tool]\nconvshape = 1\n",
         "pyproject.toml: tool.convshape = 1: expected a table, got an integer",
     ),
+    "sizes dim not spatial": (
+        M + 'sizes = { 1 = "8:64" }\n',
+        "pyproject.toml: tool.convshape.models[0].sizes.1 = \"8:64\": '1' is not a spatial dim of the inputs; allowed: 2, 3",
+    ),
+    "sizes bad range": (
+        M + 'sizes = { 2 = "64:8" }\n',
+        'pyproject.toml: tool.convshape.models[0].sizes.2 = "64:8": expected 1 <= FIRST <= LAST and STEP >= 1',
+    ),
+    "sizes not a table": (
+        M + 'sizes = "8:64"\n',
+        'pyproject.toml: tool.convshape.models[0].sizes = "8:64": expected a table of dim = "FIRST:LAST[:STEP]"',
+    ),
     "invalid toml": (
         "[tool.convshape]\nselect = [\n",
         "pyproject.toml: not valid TOML:",
@@ -237,3 +249,8 @@ def test_settings_module_imports_no_torch():
 def test_model_spec_label_defaults_to_target():
     spec = ModelSpec(index=0, target="a.b:C", inputs=((1, 2),))
     assert spec.label == "a.b:C" and spec.key == "tool.convshape.models[0]"
+
+
+def test_sizes_are_parsed_for_check(tmp_path):
+    s = load(write(tmp_path, M + 'sizes = { 2 = "8:64", 3 = [8, 64, 8] }\n'))
+    assert s.models[0].sizes_arg == {2: (8, 64, 1), 3: (8, 64, 8)}
