@@ -155,6 +155,30 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return lines
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A target whose module or name cannot be found is a bad setting like any other: stop
+    with a usage error before collecting, when this run is going to collect the models."""
+    config = session.config
+    state = _state(config)
+    if state.worker or not state.collecting or state.settings is None or state.settings.path is None:
+        return
+    if not (_from_testpaths(config) or _args_reach(config, str(state.settings.path))):
+        return
+    problems = state.gate.resolve_all()  # imports the models' modules, builds nothing
+    if problems:
+        raise pytest.UsageError("\n".join(problems))
+
+
+def _args_reach(config: pytest.Config, pyproject: str) -> bool:
+    """Whether the command-line paths include pyproject.toml (the file or a folder above it)."""
+    base = str(config.invocation_params.dir)
+    for arg in config.args:
+        path = os.path.abspath(os.path.join(base, str(arg).split("::", 1)[0]))
+        if path == pyproject or (os.path.isdir(path) and pyproject.startswith(path.rstrip(os.sep) + os.sep)):
+            return True
+    return False
+
+
 def pytest_collect_file(file_path: Any, parent: pytest.Collector) -> pytest.Collector | None:
     state = _state(parent.config)
     if not state.collecting or state.settings is None or state.settings.path is None:

@@ -306,12 +306,19 @@ def test_bad_settings_are_usage_errors(project, toml, message):
         ("models:Autoencodr", "pyproject.toml: tool.convshape.models[[]0[]].target = \"models:Autoencodr\": models has no name 'Autoencodr'; did you mean Autoencoder?"),
     ],
 )
-def test_missing_module_or_name_is_reported_at_collection(project, target, message):
+def test_missing_module_or_name_is_a_usage_error(project, target, message):
     project.makepyprojecttoml(GATE.replace("models.py:Autoencoder", target))
     result = project.runpytest()
-    assert result.ret == pytest.ExitCode.INTERRUPTED
-    result.stdout.fnmatch_lines(["*ERROR collecting pyproject.toml*", message, "*1 error*"])
-    assert "Traceback" not in result.stdout.str()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: " + message])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_missing_name_is_not_imported_when_the_run_names_other_paths(project):
+    project.makepyprojecttoml(GATE.replace("models.py:Autoencoder", "models:Autoencodr"))
+    project.makepyfile(test_other="def test_x():\n    pass\n")
+    result = project.runpytest("test_other.py")
+    result.assert_outcomes(passed=1)
 
 
 def test_model_that_cannot_be_built_fails_its_item(project):
