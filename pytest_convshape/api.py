@@ -259,7 +259,6 @@ def check(
     and the rule for the whole model. The model is never changed. ``cpu_builder`` builds a real
     CPU copy for the fallback pass when the model's weights live on the meta device.
     """
-    original = model
     model = unwrap(model)
     explicit = _validate_pairs(pairs)
     select_codes = _validate_codes(select, "select")
@@ -285,16 +284,24 @@ def check(
             f"input {described} does not fit the model: {f.op} in {f.where or type(model).__name__} "
             f"(input {', '.join(fmt_shape(s) for s in f.in_shapes[:1])}) raised: {f.message}"
         ) from None
+    if outcome.exception is not None and not outcome.result.events and _call_mismatch(outcome.exception):
+        raise InputError(
+            f"input {described} does not fit the model's forward(): {_first_line(outcome.exception)}; "
+            f"give the inputs it needs as example_inputs (a tuple of positional inputs or a dict of keyword inputs)"
+        ) from None
 
     linter = _Linter(model, located_on, explicit)
+    unfixed = outcome
     current, outcome = _settle(linter, outcome, args, kwargs, device, fallback)
     findings = _all_findings(current, outcome, fallback)
+    if unfixed.exception is not None and outcome.exception is None:
+        findings.append(_raises_without_fixes(unfixed))
     sweeps: list[Any] = []
     if domains:
         sweeps = _sweep(domains, model, located_on, explicit, args, kwargs, device, fallback, current, outcome, findings)
         findings = _with_holds_for(findings, sweeps)
     findings = [f for f in findings if (not select_codes or rule_matches(f.code, select_codes)) and not rule_matches(f.code, ignore_codes)]
-    name = target or f"{type(original).__module__}.{type(original).__qualname__}"
+    name = target or f"{type(located_on).__module__}.{type(located_on).__qualname__}"  # not the compile/DataParallel wrapper
     return Report(
         target=name,
         input=described,
@@ -326,6 +333,20 @@ def _settle(
         outcome = tracing.run(linter.model, args, kwargs, device=device, overrides=overrides, fallback_reason=fallback)
         current = linter.analyse(outcome)
     return current, outcome
+
+
+def _raises_without_fixes(unfixed: tracing.Outcome) -> Finding:
+    """The unfixed model stops in an op that the passes with virtual fixes got through (a
+    crop hides a mismatch from the merge, but the next MaxUnpool's indices no longer fit)."""
+    f = unfixed.failure
+    if f is None:
+        return Finding(code="CS903", message=f"without the fixes above, the forward pass raises {type(unfixed.exception).__name__}: {_first_line(unfixed.exception)}")  # type: ignore[arg-type]
+    shapes = ", ".join(fmt_shape(s) for s in f.in_shapes[:2])
+    return Finding(
+        code="CS903",
+        message=f"without the fixes above, the forward pass raises in {f.where or 'the model'} ({f.op} on {shapes}): {f.message}",
+        layer=f.where or None,
+    )
 
 
 def _all_findings(current: _Pass, outcome: tracing.Outcome, fallback: str) -> list[Finding]:
@@ -432,9 +453,15 @@ def _with_holds_for(findings: list[Finding], sweeps: Sequence[Any]) -> list[Find
         for fix in s.fixes:
             texts.setdefault(fix.up, []).append(fix.text)
     return [
-        dataclasses.replace(f, holds_for="; ".join(texts[f.fix.layer])) if f.fix is not None and f.fix.layer in texts else f
+        dataclasses.replace(f, holds_for="\n".join(texts[f.fix.layer])) if f.fix is not None and f.fix.layer in texts else f
         for f in findings
     ]
+
+
+def _call_mismatch(exc: BaseException) -> bool:
+    """The forward could not even be called with these inputs (missing or unexpected argument)."""
+    text = str(exc)
+    return isinstance(exc, TypeError) and "forward()" in text and "argument" in text
 
 
 def _first_line(exc: BaseException) -> str:

@@ -35,7 +35,11 @@ def split_target(target: str) -> tuple[str, str]:
 
 def _user_error(exc: BaseException) -> str:
     """The user's own error, with the last frame of their code."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "importlib" not in f.filename]
+    own = os.path.dirname(os.path.abspath(__file__))
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__)
+        if "importlib" not in f.filename and not os.path.abspath(f.filename).startswith(own + os.sep)
+    ]
     where = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
     return f"{type(exc).__name__}: {exc}{where}"
 
@@ -111,7 +115,8 @@ def build(target: str, kwargs: Mapping[str, Any] | None = None, *, meta: bool = 
         return Built(obj, None)
     if not callable(obj):
         raise LoadError(
-            f"target {target!r} is a {type(obj).__name__}, not an nn.Module subclass, factory or instance"
+            f"target {target!r} is {'an' if type(obj).__name__[:1].lower() in 'aeiou' else 'a'} {type(obj).__name__}, "
+            f"not an nn.Module subclass, factory or instance"
         )
 
     def make() -> Any:

@@ -243,8 +243,13 @@ class _Recorder(TorchFunctionMode):
     def __torch_function__(self, func: Callable, types: Any, args: tuple = (), kwargs: Mapping | None = None) -> Any:
         kwargs = kwargs or {}
         op = getattr(func, "__name__", str(func))
-        flat, _ = tree_flatten((args, kwargs))
-        tensors = [t for t in flat if isinstance(t, torch.Tensor)]
+        tensors = _tensors(args, kwargs)
+        if op in _NORMS and tensors and _shape_only_norm(op, args, kwargs, tensors):
+            # Normalisation keeps the shape; on meta tensors torch would run its slow Python
+            # decomposition only to compute that. Checked for the errors eager would raise.
+            out = tensors[0].new_empty(tensors[0].shape)
+            self.set_prov(out, self.prov(tensors[0]))
+            return out
         fam = op_family(op)
         frame = self.stack[-1] if self.stack else None
         if frame is not None and frame.family is not None:
@@ -410,6 +415,46 @@ class _Recorder(TorchFunctionMode):
         return out
 
 
+def _tensors(args: tuple, kwargs: Mapping) -> list[torch.Tensor]:
+    """The tensors among an op's arguments (at most one list or tuple deep, as torch ops take
+    them), in order; much cheaper than a full pytree flatten on every intercepted call."""
+    found: list[torch.Tensor] = []
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, torch.Tensor):
+            found.append(value)
+        elif isinstance(value, (list, tuple)):
+            found.extend(v for v in value if isinstance(v, torch.Tensor))
+    return found
+
+
+_NORMS = {"batch_norm", "instance_norm", "layer_norm", "group_norm"}
+
+
+def _shape_only_norm(op: str, args: tuple, kwargs: Mapping, tensors: list[torch.Tensor]) -> bool:
+    """True when ``op`` runs on meta tensors with settings eager accepts, so that only its
+    (unchanged) output shape matters. Anything unusual goes through torch itself."""
+    if any(t.device.type != "meta" for t in tensors):
+        return False
+    x = args[0] if args else kwargs.get("input")
+    if not isinstance(x, torch.Tensor) or x.dim() < 2:
+        return False
+    params = [t for t in tensors[1:] if t.dim() == 1]
+    if op in ("batch_norm", "instance_norm"):
+        return all(t.shape[0] == x.shape[1] for t in params) and len(params) == len(tensors) - 1
+    if op == "group_norm":
+        groups = args[1] if len(args) > 1 else kwargs.get("num_groups")
+        return isinstance(groups, int) and groups > 0 and x.shape[1] % groups == 0 and all(
+            t.shape[0] == x.shape[1] for t in params
+        )
+    if op == "layer_norm":
+        shape = args[1] if len(args) > 1 else kwargs.get("normalized_shape")
+        shape = (shape,) if isinstance(shape, int) else tuple(shape or ())
+        return bool(shape) and tuple(x.shape[-len(shape):]) == shape and all(
+            tuple(t.shape) == shape for t in tensors[1:]
+        )
+    return False
+
+
 def _merge_dim(op: str, args: tuple, kwargs: Mapping) -> int | None:
     if op in ("cat", "concat", "concatenate", "stack"):
         if len(args) > 1:
@@ -465,9 +510,25 @@ def module_names(model: nn.Module) -> dict[int, str]:
 def meta_state(model: nn.Module) -> dict[str, torch.Tensor]:
     """Meta stand-ins for every parameter and buffer: shapes and dtypes, no memory."""
     state: dict[str, torch.Tensor] = {}
-    for name, t in list(model.named_parameters(remove_duplicate=False)) + list(model.named_buffers(remove_duplicate=False)):
+    # one name per tensor: functional_call (tie_weights=True) swaps every other name of a tied one
+    for name, t in list(model.named_parameters()) + list(model.named_buffers()):
+        if nn.parameter.is_lazy(t):  # LazyConv*: left in place, the module materialises it on the call
+            continue
         state[name] = torch.empty(t.shape, dtype=t.dtype, device="meta")
     return state
+
+
+def real_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    """Every (initialised) parameter and buffer by name, for a real pass on copies."""
+    return {
+        name: t
+        for name, t in list(model.named_parameters()) + list(model.named_buffers())
+        if not nn.parameter.is_lazy(t)
+    }
+
+
+def _copies(value: Any) -> Any:
+    return tree_map(lambda t: t.detach().clone() if isinstance(t, torch.Tensor) else t, value)
 
 
 def to_meta(value: Any) -> Any:
@@ -501,16 +562,16 @@ def run(
         with _eval_mode(model), _hooks(model, recorder), torch.no_grad():
             if device == "meta":
                 margs, mkwargs = to_meta(tuple(args)), to_meta(dict(kwargs))
-            else:
-                margs, mkwargs = tuple(args), dict(kwargs)
+            else:  # copies: a forward that writes into its inputs must not change the caller's
+                margs, mkwargs = _copies(tuple(args)), _copies(dict(kwargs))
             for t in tree_flatten((margs, mkwargs))[0]:
                 if isinstance(t, torch.Tensor):
                     recorder.set_prov(t, frozenset({MODEL_INPUT}))
             with recorder:
                 if device == "meta":
                     torch.func.functional_call(model, meta_state(model), margs, mkwargs, strict=False)
-                else:
-                    model(*margs, **mkwargs)
+                else:  # on copies of the weights: buffers updated in forward stay as they were
+                    torch.func.functional_call(model, _copies(real_state(model)), margs, mkwargs, strict=False)
     except Exception as exc:  # reported by the caller, with the layers that ran
         exception = exc
     finally:
