@@ -58,8 +58,19 @@ def family(e: LayerEvent) -> str:
     return fam[0] if fam else e.op
 
 
+def _plain(e: LayerEvent, dim: int) -> str:
+    return f"{e.in_spatial[dim]} -> {e.out_spatial[dim]}"
+
+
 def up_arithmetic(e: LayerEvent, dim: int) -> str:
     """How ``e`` computed its output size in ``dim``, with the real numbers."""
+    try:
+        return _up_arithmetic(e, dim)
+    except ValueError:  # sizes the formulas reject (an empty input): say what happened
+        return _plain(e, dim)
+
+
+def _up_arithmetic(e: LayerEvent, dim: int) -> str:
     p, size, out = e.params, e.in_spatial[dim], e.out_spatial[dim]
     fam = family(e)
     if fam == "conv_transpose":
@@ -81,6 +92,13 @@ def up_arithmetic(e: LayerEvent, dim: int) -> str:
 
 
 def down_arithmetic(e: LayerEvent, dim: int) -> str:
+    try:
+        return _down_arithmetic(e, dim)
+    except ValueError:
+        return _plain(e, dim)
+
+
+def _down_arithmetic(e: LayerEvent, dim: int) -> str:
     p, size = e.params, e.in_spatial[dim]
     fam = family(e)
     if fam == "conv":
@@ -178,6 +196,8 @@ def check_pair(graph: Graph, pair: Pair, crash_notes: dict[str, str], hidden: di
     down = graph.by_name[pair.down]
     if down.ndim != up.ndim or not params_valid(up) or not params_valid(down):
         return None  # parameters eager rejects outright are CS203 findings of their own
+    if any(v < 1 for v in up.in_spatial + down.in_spatial):
+        return None  # an empty tensor upstream is the CS204 of the layer that made it
     expected, actual = down.in_spatial, up.out_spatial
     if expected == actual or family(up) == "conv_transpose" and _illegal_output_padding(up):
         return None
@@ -192,8 +212,16 @@ def check_pair(graph: Graph, pair: Pair, crash_notes: dict[str, str], hidden: di
         role = graph.role(hider)
         hidden[up.name] = (_HIDDEN_CODE[role], f"hidden by {_HIDDEN_WORD[role]} at {event_ref(hider)}")
     if up.name in hidden:
-        code, words = hidden[up.name]
+        hidden_code, words = hidden[up.name]
         head += f"; {words}"
+        if family(up) == "max_unpool" and any(a < x for a, x in zip(actual, expected)):
+            # the crop hides the size, not the indices: they still point past the smaller output
+            head += (
+                f", but {label(down.name)}'s indices can point past the {fmt_shape(actual)} output: "
+                f"eager torch raises 'Found an invalid max index' for some inputs"
+            )
+        else:
+            code = hidden_code
     note = crash_notes.get(up.name)
     message = f"{head}; {tail}"
     if note:
@@ -261,10 +289,7 @@ def _remedy(up: LayerEvent, down: LayerEvent, expected: Shape) -> tuple[Fix | No
         suggestions.append(f"or change the input size so that {label(down.name)} and {label(up.name)} mirror each other")
         return None, "CS102", tail, tuple(suggestions)
     if fam == "max_unpool":
-        return None, "CS103", (
-            f"pass output_size={shape_expr} to {label(up.name)} to get {target} "
-            f"(without it eager torch may also raise 'Found an invalid max index', depending on the data)"
-        ), ()
+        return _unpool_remedy(up, down, expected, shape_expr, target)
     if fam == "interpolate":
         return None, "CS103", f"call F.interpolate(x, size={shape_expr}) instead of a fixed scale to get {target}", (
             f"or use input sizes for which {label(down.name)} divides exactly",
@@ -272,6 +297,28 @@ def _remedy(up: LayerEvent, down: LayerEvent, expected: Shape) -> tuple[Fix | No
     if fam == "pixel_shuffle":
         return None, "CS103", f"use input sizes that {label(down.name)} divides exactly, or crop/pad explicitly to {target}", ()
     return None, "CS103", f"make {label(up.name)} give {target}", ()
+
+
+def _unpool_remedy(up: LayerEvent, down: LayerEvent, expected: Shape, shape_expr: str, target: str) -> tuple[None, str, str, tuple[str, ...]]:
+    """MaxUnpool takes output_size= only within (default - stride, default + stride)."""
+    p = up.params
+    ranges = [
+        ar.max_unpool_size_range(up.in_spatial[i], p["kernel_size"][i], p["stride"][i], p["padding"][i])
+        for i in range(up.ndim)
+    ]
+    if all(lo <= expected[i] <= hi for i, (lo, hi) in enumerate(ranges)):
+        return None, "CS103", (
+            f"pass output_size={shape_expr} to {label(up.name)} to get {target} "
+            f"(without it eager torch may also raise 'Found an invalid max index', depending on the data)"
+        ), ()
+    labels = dim_labels(up.ndim)
+    accepted = ", ".join(f"{labels[i]} {lo}..{hi}" for i, (lo, hi) in enumerate(ranges))
+    return None, "CS103", (
+        f"no output_size= can give {target}: {label(up.name)} accepts only {accepted} for a {fmt_shape(up.in_spatial)} input"
+    ), (
+        f"give {label(down.name)} and {label(up.name)} the same kernel_size and stride, without dilation or padding, so the unpool can mirror the pool",
+        "or use input sizes the pool divides exactly",
+    )
 
 
 def _input_expr(down: LayerEvent) -> str:
@@ -359,7 +406,7 @@ def check_parameters(graph: Graph, pairs: Sequence[Pair]) -> list[Finding]:
                 findings.append(_illegal_op_finding(graph, e, partner.get(e.name), bad))
         if fam in ("conv", "conv_transpose"):
             findings.extend(_channel_findings(graph, e, fam))
-        if e.ndim and fam not in ("merge", "crop") and any(o <= 0 for o in e.out_spatial) and e.in_spatial:
+        if e.ndim and fam not in ("merge", "crop") and e.in_spatial and all(i >= 1 for i in e.in_spatial) and any(o <= 0 for o in e.out_spatial):
             findings.append(
                 _finding(
                     "CS204", e, graph,

@@ -213,8 +213,7 @@ def disagreements(spec: ModelSpec) -> Outcome:
     except InputError as exc:
         lint_error: BaseException | None = exc
     except Exception as exc:  # noqa: BLE001 - any other exception is a linter bug
-        known = "known:empty-input-crash: " if "must be >= 1, got 0" in str(exc) else ""
-        problems.append(f"{known}check() raised {_error_text(exc)}")
+        problems.append(f"check() raised {_error_text(exc)}")
         return Outcome(problems, tags + ["linter-raised"])
     else:
         lint_error = None
@@ -287,11 +286,7 @@ def disagreements(spec: ModelSpec) -> Outcome:
     # 3. verdict
     if plain.error is not None:
         if report.ok:
-            hidden_unpool = "invalid max index" in str(plain.error) and any(
-                f.up == plain.where and f.code in HIDDEN_CODES for f in report.findings
-            )
-            known = "known:unpool-hidden-is-a-warning: " if hidden_unpool else ""
-            problems.append(f"{known}eager raises in {plain.where or 'the model'} ({_error_text(plain.error)}) but the report has no error")
+            problems.append(f"eager raises in {plain.where or 'the model'} ({_error_text(plain.error)}) but the report has no error")
         rule = fm.ILLEGAL_KINDS.get(planted.kind) if planted else None
         at_planted = planted is not None and (plain.where or "").startswith(planted.target or "head")
         where = planted.target or "head" if planted else ""
@@ -357,8 +352,8 @@ def disagreements(spec: ModelSpec) -> Outcome:
     for f in report.findings:
         if f.code in SHAPE_CODES and f.up is not None and isinstance(_module(model, f.up), nn.modules.pooling._MaxUnpoolNd):
             ev = next((e for e in report.events if e.name == f.up), None)
-            if ev is not None and "output_size=" in f.message and not _unpool_output_size_accepted(model, f, ev.in_shapes[0]):
-                problems.append(f"known:unpool-output-size-unreachable: {f.code} on {f.up} suggests output_size= for {f.expected}, eager rejects it")
+            if ev is not None and "pass output_size=" in f.message and not _unpool_output_size_accepted(model, f, ev.in_shapes[0]):
+                problems.append(f"{f.code} on {f.up} suggests output_size= for {f.expected}, eager rejects it")
         if f.code == "CS102" and f.up is not None:
             ev = next((e for e in report.events if e.name == f.up), None)
             if ev is not None and not _cs102_confirmed(model, f, tuple(ev.in_shapes[0])):
@@ -453,7 +448,7 @@ def test_max_unpool_with_out_of_range_indices_is_caught() -> None:
     assert "CS103" in outcome.tags
 
 
-# Open bugs found by the fuzzer (checks.py), each with a minimal repro; remove the xfail when fixed.
+# Bugs the fuzzer found in checks.py, each with its minimal repro (fixed; kept as regression tests).
 
 
 def _dilated_unpool_unet() -> nn.Module:
@@ -466,8 +461,6 @@ def _dilated_unpool_unet() -> nn.Module:
     return fm.build(spec).eval()
 
 
-@pytest.mark.xfail(strict=True, reason="checks.py bug: a MaxUnpool that gives less than its pool took, hidden by a "
-                   "crop/pad/resize, is a CS30x warning, but eager raises 'Found an invalid max index' for some data")
 def test_hidden_max_unpool_mismatch_that_can_raise_is_an_error() -> None:
     model = _dilated_unpool_unet()
     ramp = torch.arange(12.0).reshape(1, 1, 12)  # every window's max is its last element: index 10 of 9
@@ -477,20 +470,17 @@ def test_hidden_max_unpool_mismatch_that_can_raise_is_an_error() -> None:
     assert not report.ok, report
 
 
-@pytest.mark.xfail(strict=True, reason="checks.py bug: CS103 on a MaxUnpool suggests output_size=<input of down>, "
-                   "which eager rejects when it lies outside (default - stride, default + stride)")
 def test_max_unpool_output_size_suggestion_is_accepted_by_eager() -> None:
     model = _dilated_unpool_unet()
     model.spec = dataclasses.replace(model.spec, topology="chain")  # no crop: a plain CS103
     report = check(model, input_size=(1, 1, 12))
     (f,) = [f for f in report.findings if f.code == "CS103"]
-    if "output_size=" in f.message:
+    assert "no output_size= can give 12: ups.0 accepts only L 8..10" in f.message
+    if "pass output_size=" in f.message:
         with torch.no_grad():
             model.ups[0](torch.zeros(1, 1, 4), torch.zeros(1, 1, 4, dtype=torch.long), output_size=f.expected)
 
 
-@pytest.mark.xfail(strict=True, reason="checks.py bug: CS204's arithmetic for a ConvTranspose whose input already has "
-                   "a spatial size of 0 raises ValueError('size must be >= 1, got 0') out of check()")
 def test_layer_after_an_empty_output_does_not_crash_the_linter() -> None:
     model = nn.Sequential(nn.Upsample(scale_factor=(0.01, 1.0), mode="bilinear"), nn.ConvTranspose2d(1, 1, 3, stride=2))
     report = check(model, input_size=(1, 1, 16, 16))
