@@ -112,6 +112,12 @@ def _validate_pairs(pairs: Any) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+def validate_codes(codes: Any, what: str) -> tuple[str, ...]:
+    """``codes`` as a tuple when each is a known rule code or prefix; else a ValueError that
+    names ``what`` (the option or key) and lists the known codes."""
+    return _validate_codes(codes, what)
+
+
 def _validate_codes(codes: Any, what: str) -> tuple[str, ...]:
     if isinstance(codes, str):
         codes = (codes,)
@@ -205,7 +211,8 @@ class _Linter:
             self.crashes.setdefault(f"{repair.merge}/{repair.up_branch}", repair)
         result = dataclasses.replace(outcome.result, events=tuple(self.locate(outcome.result.events)))
         graph = Graph(result.events)
-        problems = resolve_explicit(result.events, self.explicit) if not outcome.exception else []
+        modules = [n for n, _ in self.located_on.named_modules()] if self.explicit else []
+        problems = resolve_explicit(result.events, self.explicit, modules) if not outcome.exception else []
         if problems:
             raise ValueError("; ".join(problems))
         pairs = find_pairs(result.events, self.explicit, graph)

@@ -286,7 +286,8 @@ def _remedy(up: LayerEvent, down: LayerEvent, expected: Shape) -> tuple[Fix | No
                 suggestions.append(
                     f"set kernel_size={fmt_value([a[0] for a in kalts])}, output_padding={fmt_value([a[1] for a in kalts])} on {label(up.name)}"  # type: ignore[index]
                 )
-        suggestions.append(f"or change the input size so that {label(down.name)} and {label(up.name)} mirror each other")
+        lead = "or change" if suggestions else "change"
+        suggestions.append(f"{lead} the input size so that {label(down.name)} and {label(up.name)} mirror each other")
         return None, "CS102", tail, tuple(suggestions)
     if fam == "max_unpool":
         return _unpool_remedy(up, down, expected, shape_expr, target)
@@ -390,6 +391,35 @@ def _finding(code: str, e: LayerEvent, graph: Graph, text: str, **extra: object)
     )
 
 
+def check_adaptive(graph: Graph) -> list[Finding]:
+    """CS904: adaptive pooling on the way to an upsampling layer. It gives a fixed size
+    whatever it gets, so what comes after cannot mirror what came before."""
+    from .pairing import ADAPTIVE
+
+    found = []
+    for e in graph.events:
+        if graph.role(e) != ADAPTIVE:
+            continue
+        todo, seen, ups = list(graph.children[e.index]), set(), []
+        while todo:
+            i = todo.pop()
+            if i in seen:
+                continue
+            seen.add(i)
+            if graph.roles[i] == UP:
+                ups.append(graph.events[i].name)
+            todo.extend(graph.children[i])
+        if ups:
+            found.append(
+                _finding(
+                    "CS904", e, graph,
+                    f"maps {fmt_shape(e.in_spatial)} to a fixed {fmt_shape(e.out_spatial)} before {', '.join(sorted(ups)[:3])}; "
+                    f"upsampling layers after it cannot give back sizes from before it, so they are not paired across it",
+                )
+            )
+    return found
+
+
 def check_parameters(graph: Graph, pairs: Sequence[Pair]) -> list[Finding]:
     """Parameters eager torch rejects although the meta device and fake tensors accept them."""
     partner = {p.up: p.down for p in pairs}
@@ -489,4 +519,5 @@ def check(
     memory = {} if hidden is None else hidden
     findings = [f for f in (check_pair(graph, p, notes, memory) for p in pairs) if f is not None]
     findings.extend(check_parameters(graph, pairs))
+    findings.extend(check_adaptive(graph))
     return findings

@@ -172,6 +172,10 @@ def _check_all(targets, inputs, kwargs, pairs, select, ignore, settings=None, si
     from .api import check
     from .loader import build
 
+    from .api import validate_codes
+
+    validate_codes(select, "--select")
+    validate_codes(ignore, "--ignore")
     select = tuple(select) or (settings.select if settings else ())
     ignore = (settings.ignore if settings else ()) + tuple(ignore)
     globs = settings.per_module_ignores if settings else ()
@@ -194,11 +198,11 @@ def _check_all(targets, inputs, kwargs, pairs, select, ignore, settings=None, si
 
 
 def _check_configured(settings, select, ignore) -> list:
-    from .api import _validate_codes
+    from .api import validate_codes
     from .gate import Gate
 
-    _validate_codes(select, "--select")
-    _validate_codes(ignore, "--ignore")
+    validate_codes(select, "--select")
+    validate_codes(ignore, "--ignore")
     gate = Gate(settings)
     problems = gate.resolve_all()
     if problems:

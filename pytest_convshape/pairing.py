@@ -190,7 +190,9 @@ def find_pairs(events: Sequence[LayerEvent], explicit: Sequence[tuple[str, str]]
     stack: list[LayerEvent] = []
     for e in graph.events:
         role = graph.role(e)
-        if role == DOWN:
+        if role == ADAPTIVE:
+            stack = []  # a fixed output size: nothing after it mirrors what came before
+        elif role == DOWN:
             stack.append(e)
         elif role == UP:
             if e.name in pairs:
@@ -210,16 +212,26 @@ def find_pairs(events: Sequence[LayerEvent], explicit: Sequence[tuple[str, str]]
     return sorted(pairs.values(), key=lambda p: order.get(p.up, 0))
 
 
-def resolve_explicit(events: Sequence[LayerEvent], explicit: Sequence[tuple[str, str]]) -> list[str]:
-    """Problems with explicitly named pairs, one message each (empty when all names exist)."""
-    names = {e.name for e in events}
+def resolve_explicit(
+    events: Sequence[LayerEvent], explicit: Sequence[tuple[str, str]], modules: Sequence[str] = ()
+) -> list[str]:
+    """Problems with explicitly named pairs, one message each (empty when all names exist).
+    ``modules``: every module name of the model, to tell a container from a typo."""
+    import difflib
+
+    names = {e.name for e in events if e.op not in ("cat", "stack", "add", "crop")}
     problems = []
     for down, up in explicit:
         for label, name in (("down", down), ("up", up)):
-            if name not in names:
-                import difflib
-
-                close = difflib.get_close_matches(name, sorted(names), n=3)
-                hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-                problems.append(f"pairs: {label} layer {name!r} of pair ({down!r}, {up!r}) did not run in the forward pass{hint}")
+            if name in names:
+                continue
+            inside = sorted(n for n in names if n.startswith(name + ".") or n.startswith(name + ":"))
+            if name in modules and inside:
+                why = f"is a container; name one of its layers: {', '.join(inside[:5])}"
+            elif name in modules:
+                why = "is a module of the model, but not a conv, pooling or upsampling layer that ran in the forward pass"
+            else:
+                close = difflib.get_close_matches(name, sorted(names), n=3, cutoff=0.5)
+                why = "did not run in the forward pass" + (f"; did you mean {', '.join(repr(c) for c in close)}?" if close else "")
+            problems.append(f"pairs: {label} layer {name!r} of pair ({down!r}, {up!r}) {why}")
     return problems

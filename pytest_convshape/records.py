@@ -142,11 +142,11 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "CS904",
-            "unsupported-resampler",
+            "adaptive-pool-before-upsampling",
             INFO,
-            "A layer changes the spatial size in a way the linter does not pair (adaptive pooling, "
-            "interpolate to a fixed size).",
-            "Nothing to do unless the layer should mirror another one.",
+            "Adaptive pooling gives a fixed size whatever it gets, and an upsampling layer comes after "
+            "it; the linter does not pair across it.",
+            "Nothing to do unless an upsampling layer should restore a size from before it; then name the pair.",
         ),
         Rule(
             "CS910",
