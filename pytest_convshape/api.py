@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import operator
 from typing import Any, Callable, Mapping, Sequence
 
 import torch
@@ -49,6 +50,11 @@ def unwrap(model: Any) -> nn.Module:
             model = model.module
         else:
             break
+    if isinstance(model, type) and issubclass(model, nn.Module):
+        raise TypeError(
+            f"check() needs a module instance, got the class {model.__module__}.{model.__qualname__}; "
+            f"build it first: check({model.__qualname__}(...), ...)"
+        )
     if not isinstance(model, nn.Module):
         raise TypeError(f"check() needs a torch.nn.Module, got {type(model).__module__}.{type(model).__qualname__}")
     return model
@@ -61,6 +67,8 @@ def _validate_size(input_size: Any) -> tuple[int, ...]:
         raise ValueError(f"input_size must be a non-empty tuple of positive ints such as (1, 1, 28, 28), got {input_size!r}")
     out = []
     for v in input_size:
+        if not isinstance(v, bool) and not isinstance(v, int) and hasattr(v, "__index__"):
+            v = operator.index(v)  # numpy and torch integers
         if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
             raise ValueError(
                 f"input_size must be a non-empty tuple of positive ints such as (1, 1, 28, 28), got {tuple(input_size)!r} "
@@ -90,9 +98,20 @@ def _inputs(model: nn.Module, input_size: Any, example_inputs: Any) -> tuple[tup
         return (example_inputs,), {}, fmt_shape(example_inputs.shape)
     if isinstance(example_inputs, (tuple, list)):
         args = tuple(example_inputs)
+        if not args:
+            raise ValueError("example_inputs is empty; give a tensor, a tuple of positional inputs or a dict of keyword inputs")
+        if not any(isinstance(a, torch.Tensor) for a in args):
+            hint = (
+                f"; for a shape use input_size={tuple(args)!r}"
+                if all(isinstance(a, int) and not isinstance(a, bool) for a in args)
+                else ""
+            )
+            raise ValueError(f"example_inputs holds no tensor: {example_inputs!r}{hint}")
         return args, {}, ", ".join(fmt_shape(a.shape) if isinstance(a, torch.Tensor) else repr(a) for a in args)
     if isinstance(example_inputs, Mapping):
         kwargs = dict(example_inputs)
+        if not kwargs:
+            raise ValueError("example_inputs is empty; give a tensor, a tuple of positional inputs or a dict of keyword inputs")
         return (), kwargs, ", ".join(
             f"{k}={fmt_shape(v.shape) if isinstance(v, torch.Tensor) else repr(v)}" for k, v in kwargs.items()
         )
@@ -102,12 +121,23 @@ def _inputs(model: nn.Module, input_size: Any, example_inputs: Any) -> tuple[tup
 
 
 def _validate_pairs(pairs: Any) -> tuple[tuple[str, str], ...]:
+    example = "[('encoder.0', 'decoder.0')]"
+    if pairs is None:
+        return ()
+    if isinstance(pairs, str):
+        raise TypeError(f"pairs must be a list of (down, up) name pairs such as {example}, got the string {pairs!r}")
+    if isinstance(pairs, (tuple, list)) and len(pairs) == 2 and all(isinstance(n, str) for n in pairs):
+        raise TypeError(f"pairs must be a list of (down, up) name pairs; wrap the one pair in a list: pairs=[{tuple(pairs)!r}]")
+    if isinstance(pairs, Mapping) or not isinstance(pairs, (tuple, list)):
+        raise TypeError(f"pairs must be a list of (down, up) name pairs such as {example}, got {type(pairs).__name__} {pairs!r}")
     out = []
-    for item in pairs or ():
+    for item in pairs:
         if isinstance(item, Mapping):
             item = (item.get("down"), item.get("up"))
         if not (isinstance(item, (tuple, list)) and len(item) == 2 and all(isinstance(n, str) for n in item)):
-            raise TypeError(f"pairs must be (down, up) name pairs such as ('encoder.0', 'decoder.0'), got {item!r}")
+            raise TypeError(f"pairs must be a list of (down, up) name pairs such as {example}, got the item {item!r}")
+        if item[0] == item[1]:
+            raise ValueError(f"pairs: ({item[0]!r}, {item[1]!r}) pairs a layer with itself; give (down, up)")
         out.append((item[0], item[1]))
     return tuple(out)
 
@@ -121,11 +151,18 @@ def validate_codes(codes: Any, what: str) -> tuple[str, ...]:
 def _validate_codes(codes: Any, what: str) -> tuple[str, ...]:
     if isinstance(codes, str):
         codes = (codes,)
+    if codes is None:
+        return ()
+    if not isinstance(codes, (tuple, list, set, frozenset)):
+        raise TypeError(f"{what}: expected a list of codes or prefixes such as ['CS1', 'CS201'], got {type(codes).__name__} {codes!r}")
     out = []
-    for c in codes or ():
+    for c in codes:
         if not isinstance(c, str) or not any(code.startswith(c) for code in RULES) or not c.startswith("CS"):
             known = ", ".join(RULES)
-            raise ValueError(f"{what}: unknown code {c!r}; known codes (or prefixes of them): {known}")
+            hint = ""
+            if isinstance(c, str) and c.upper() != c and any(code.startswith(c.upper()) for code in RULES):
+                hint = f"; did you mean {c.upper()!r}?"
+            raise ValueError(f"{what}: unknown code {c!r}{hint}; known codes (or prefixes of them): {known}")
         out.append(c)
     return tuple(out)
 
@@ -213,6 +250,10 @@ class _Linter:
         graph = Graph(result.events)
         modules = [n for n, _ in self.located_on.named_modules()] if self.explicit else []
         problems = resolve_explicit(result.events, self.explicit, modules) if not outcome.exception else []
+        order = {e.name: e.index for e in result.events}
+        for down, up in self.explicit:
+            if not problems and down in order and up in order and order[down] > order[up]:
+                problems.append(f"pairs: ({down!r}, {up!r}): {down!r} runs after {up!r}; give (down, up), the downsampling layer first")
         if problems:
             raise ValueError("; ".join(problems))
         pairs = find_pairs(result.events, self.explicit, graph)
@@ -288,8 +329,9 @@ def check(
     if outcome.exception is not None and outcome.failure is not None and outcome.failure.events_before == 0:
         f = outcome.failure
         raise InputError(
-            f"input {described} does not fit the model: {f.op} in {f.where or type(model).__name__} "
-            f"(input {', '.join(fmt_shape(s) for s in f.in_shapes[:1])}) raised: {f.message}"
+            f"input {described} does not fit the model: "
+            + (_input_problem(located_on, f.where, f.in_shapes[0] if f.in_shapes else ())
+               or f"{f.op} in {f.where or type(model).__name__} (input {', '.join(fmt_shape(s) for s in f.in_shapes[:1])}) raised: {f.message}")
         ) from None
     if outcome.exception is not None and not outcome.result.events and _call_mismatch(outcome.exception):
         raise InputError(
@@ -340,6 +382,53 @@ def _settle(
         outcome = tracing.run(linter.model, args, kwargs, device=device, overrides=overrides, fallback_reason=fallback)
         current = linter.analyse(outcome)
     return current, outcome
+
+
+def _input_problem(model: nn.Module, where: str, shape: Shape) -> str:
+    """What is wrong with the input for the first layer, in its own terms ('' when unclear)."""
+    from torch.nn.modules.conv import _ConvNd
+
+    try:
+        layer = model.get_submodule(where)
+    except AttributeError:
+        return ""
+    if not isinstance(layer, _ConvNd) or not shape:
+        return ""
+    if min(layer.stride) < 1 or min(layer.dilation) < 1 or min(layer.kernel_size) < 1:
+        return ""  # the layer itself is broken; torch's own message says how
+    nd = len(layer.kernel_size)
+    spatial = ", ".join(("D", "H", "W")[3 - nd :]) if nd <= 3 else "..."
+    kind = type(layer).__name__
+    name = where or "the model"
+    if len(shape) not in (nd + 1, nd + 2):
+        return (
+            f"{name} ({kind}) takes a {nd + 2}-d (N, C, {spatial}) or {nd + 1}-d (C, {spatial}) input, "
+            f"the input is {len(shape)}-d ({fmt_shape(shape)})"
+        )
+    channels = shape[-nd - 1]
+    if channels != layer.in_channels:
+        plural = "s" if layer.in_channels != 1 else ""
+        return f"{name} ({kind}) expects {layer.in_channels} input channel{plural}, the input {fmt_shape(shape)} has {channels}"
+    from . import arithmetic as ar
+
+    pads = layer.padding if isinstance(layer.padding, tuple) else None
+    if pads is not None and len(shape) == nd + 2:
+        small = [
+            i for i in range(nd)
+            if ar.conv_formula(shape[-nd + i], layer.kernel_size[i], layer.stride[i], pads[i], layer.dilation[i]) < 1
+        ]
+        if small:
+            least = [layer.dilation[i] * (layer.kernel_size[i] - 1) + 1 - 2 * pads[i] for i in range(nd)]
+            return (
+                f"{name} ({kind}) needs at least {fmt_shape(least)} in ({spatial}) for kernel_size={fmt_shape(layer.kernel_size)}, "
+                f"padding={fmt_shape(pads)}, dilation={fmt_shape(layer.dilation)}; the input is {fmt_shape(shape[-nd:])}"
+            )
+    if len(shape) == nd + 1:
+        return (
+            f"{name} ({kind}) reads a {nd + 1}-d input as unbatched (C, {spatial}), and {fmt_shape(shape)} is too small for "
+            f"its kernel {fmt_shape(layer.kernel_size)}; did you mean {fmt_shape((1,) + tuple(shape))}?"
+        )
+    return ""
 
 
 def _raises_without_fixes(unfixed: tracing.Outcome) -> Finding:
@@ -414,8 +503,10 @@ def _domain(spec: Any, dim: int) -> list[int]:
         values = list(range(spec[0], spec[1] + 1, step))
     else:
         raise ValueError(f"{where} = {spec!r}: expected (first, last), (first, last, step), 'first:last[:step]' or a range")
-    if not values or values[0] < 1:
-        raise ValueError(f"{where} = {spec!r}: the range must be non-empty and start at 1 or more")
+    if not values:
+        raise ValueError(f"{where} = {spec!r}: the range is empty (the first size is above the last)")
+    if values[0] < 1:
+        raise ValueError(f"{where} = {spec!r}: sizes start at 1")
     if len(values) > 1_000_000:
         raise ValueError(f"{where} = {spec!r}: at most 1,000,000 sizes per dim")
     return values

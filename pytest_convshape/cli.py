@@ -55,17 +55,59 @@ def parse_pair(text: str) -> tuple[str, str]:
     return down, up
 
 
-def parse_sizes(items: Sequence[str] | None) -> dict[int, str] | None:
-    """``["2=8:512", "3=8:512:8"]`` -> ``{2: "8:512", 3: "8:512:8"}``; check() validates the rest."""
+def parse_sizes(items: Sequence[str] | None) -> dict[int, tuple[int, int, int]] | None:
+    """``["2=8:512", "3=8:512:8"]`` -> ``{2: (8, 512, 1), 3: (8, 512, 8)}``."""
     if not items:
         return None
-    out: dict[int, str] = {}
+    out: dict[int, tuple[int, int, int]] = {}
     for text in items:
         dim, sep, spec = text.partition("=")
-        if not sep or not dim.strip().isdigit() or not spec:
+        try:
+            nums = [int(p) for p in spec.split(":")] if sep else []
+        except ValueError:
+            nums = []
+        if not dim.strip().isdigit() or len(nums) not in (2, 3):
             raise UsageError(f"--sizes {text!r}: expected DIM=FIRST:LAST[:STEP], for example 2=8:512")
-        out[int(dim)] = spec
+        first, last, step = nums[0], nums[1], nums[2] if len(nums) == 3 else 1
+        if first < 1 or last < first or step < 1:
+            raise UsageError(f"--sizes {text!r}: expected 1 <= FIRST <= LAST and STEP >= 1")
+        out[int(dim)] = (first, last, step)
     return out
+
+
+_VALUE_FLAGS = ("--input", "--kwargs", "--sizes", "--pair", "--select", "--ignore")
+
+
+def _join_negative_values(argv: Sequence[str]) -> list[str]:
+    """``--input -1,1,28,28`` -> ``--input=-1,1,28,28``: argparse would take the value for an
+    option and say "expected one argument"; this way the value's own check explains it."""
+    out: list[str] = []
+    items = list(argv)
+    i = 0
+    while i < len(items):
+        arg = items[i]
+        if arg in _VALUE_FLAGS and i + 1 < len(items) and items[i + 1].startswith("-") and items[i + 1][1:2].isdigit():
+            out.append(f"{arg}={items[i + 1]}")
+            i += 2
+            continue
+        out.append(arg)
+        i += 1
+    return out
+
+
+def _check_output(path: str | None) -> None:
+    """Fail before any work when the report cannot be written where -o says."""
+    if not path:
+        return
+    import os
+
+    if os.path.isdir(path):
+        raise UsageError(f"-o {path}: is a folder; give a file name")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"-o {path}: cannot write: folder {os.path.dirname(path) or '.'} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"-o {path}: cannot write: folder {os.path.dirname(path) or '.'} is not writable")
 
 
 def parse_codes(text: str | None) -> tuple[str, ...]:
@@ -116,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_negative_values(sys.argv[1:] if argv is None else argv))
     if args.targets and not args.inputs:
         parser.error("the following arguments are required: --input")
     if not args.targets:
@@ -124,6 +166,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         if given:
             parser.error(f"{', '.join(given)} need{'s' if len(given) == 1 else ''} a TARGET; without TARGET the models, inputs and pairs come from [tool.convshape]")
     try:
+        _check_output(args.output)
         select, ignore = parse_codes(args.select), parse_codes(args.ignore)
         if args.targets:
             inputs = [parse_shape(s) for s in args.inputs]
@@ -139,8 +182,11 @@ def run(argv: Sequence[str] | None = None) -> int:
         return _usage_failure(exc, args.verbose)
     text = _render(reports, args.format)
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
+        try:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                fh.write(text + "\n")
+        except OSError as exc:
+            return _usage_failure(UsageError(f"-o {args.output}: cannot write: {exc.strerror or exc}"), args.verbose)
     else:
         sys.stdout.write(text + "\n")
     return EXIT_OK if all(r.ok for r in reports) else EXIT_FINDINGS
@@ -153,6 +199,8 @@ def _settings(path: str | None, *, required: bool) -> Any:
         return Settings()
     import os
 
+    if os.path.isdir(path):
+        raise UsageError(f"--config {path}: is a folder; give the pyproject.toml file")
     if not os.path.isfile(path):
         if required and path == "pyproject.toml":
             raise UsageError("no TARGET given and no pyproject.toml here; give TARGET --input SHAPE, or --config PATH")

@@ -303,7 +303,7 @@ class _Checker:
             sub = f"{key}.{_key(dim_text)}"
             if not (isinstance(dim_text, str) and dim_text.isdigit()) or not 2 <= int(dim_text) < rank:
                 allowed = ", ".join(str(d) for d in range(2, rank)) or "none (the inputs have no spatial dims)"
-                raise self.fail(sub, f"{dim_text!r} is not a spatial dim of the inputs; allowed: {allowed}", spec)
+                raise self.fail(sub, f"{dim_text} is not a spatial dim of the inputs; allowed: {allowed}", spec)
             nums: list[Any] = []
             if isinstance(spec, str):
                 try:
@@ -317,6 +317,8 @@ class _Checker:
             first, last, step = nums[0], nums[1], nums[2] if len(nums) == 3 else 1
             if first < 1 or last < first or step < 1:
                 raise self.fail(sub, "expected 1 <= FIRST <= LAST and STEP >= 1", spec)
+            if (last - first) // step + 1 > 1_000_000:
+                raise self.fail(sub, "at most 1,000,000 sizes per dim", spec)
             out.append((int(dim_text), (first, last, step)))
         return tuple(out)
 

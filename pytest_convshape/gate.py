@@ -17,11 +17,17 @@ class ModelError(Exception):
     pyproject.toml, the entry and the cause."""
 
 
-def _strip_target(message: str, target: str) -> str:
-    """``loader`` messages start with ``target '...': ``; the caller names the target itself."""
-    for prefix in (f"target {target!r}: ", f"target {target!r} "):
-        if message.startswith(prefix):
-            return message[len(prefix) :]
+def _strip_target(message: str, target: str, root: Any = None) -> str:
+    """``loader`` messages start with ``target '...'``; the caller names the target itself.
+    Absolute paths below the project folder are shown relative to it."""
+    if message.startswith(f"target {target!r}: "):
+        message = message[len(f"target {target!r}: ") :]
+    elif message.startswith(f"target {target!r} "):
+        message = "it " + message[len(f"target {target!r} ") :]
+    if root is not None:
+        import os
+
+        message = message.replace(str(root).rstrip(os.sep) + os.sep, "")
     return message
 
 
@@ -57,7 +63,7 @@ class Gate:
         try:
             resolve(load_target)
         except LoadError as exc:
-            raise ConfigError(f"{self._where(spec)}: {_strip_target(str(exc), load_target)}") from None
+            raise ConfigError(f"{self._where(spec)}: {_strip_target(str(exc), load_target, self.settings.root)}") from None
         self._resolved[spec.index] = load_target
 
     def resolve_all(self) -> list[str]:
@@ -73,7 +79,8 @@ class Gate:
         return problems
 
     def build(self, spec: ModelSpec) -> Any:
-        from .loader import LoadError, build
+        from .config import _toml
+        from .loader import BuildError, LoadError, build
 
         if spec.index not in self._built:
             self.resolve(spec)
@@ -81,7 +88,10 @@ class Gate:
             try:
                 self._built[spec.index] = build(load_target, spec.kwargs)
             except LoadError as exc:
-                self._built[spec.index] = ModelError(f"{self._where(spec)}: {_strip_target(str(exc), load_target)}")
+                where = self._where(spec)
+                if spec.kwargs and (isinstance(exc, BuildError) or "kwargs" in str(exc)):
+                    where = f"{self.display}: {spec.key}.kwargs = {_toml(dict(spec.kwargs))} ({spec.target})"
+                self._built[spec.index] = ModelError(f"{where}: {_strip_target(str(exc), load_target, self.settings.root)}")
         built = self._built[spec.index]
         if isinstance(built, ModelError):
             raise built
@@ -116,8 +126,11 @@ class Gate:
         except InputError as exc:
             raise ModelError(f"{self.display}: {spec.key}.input {format_shape(shape)} ({spec.target}): {exc}") from None
         except (ValueError, TypeError) as exc:
-            key = "pairs" if spec.pairs and str(exc).startswith("pairs") else "input"
-            raise ModelError(f"{self.display}: {spec.key}.{key} ({spec.target}, input {format_shape(shape)}): {exc}") from None
+            text = str(exc)
+            key = "pairs" if spec.pairs and text.startswith("pairs") else "sizes" if spec.sizes and text.startswith("sizes") else "input"
+            if text.startswith(f"{key}: "):
+                text = text[len(key) + 2 :]
+            raise ModelError(f"{self.display}: {spec.key}.{key} ({spec.target}, input {format_shape(shape)}): {text}") from None
         report = suppress.apply(report, select=select, ignore=ignore, per_module_ignores=self.settings.globs_for(spec))
         if spec.id is not None:
             report = _with_extra(report, id=spec.id)

@@ -17,6 +17,10 @@ class LoadError(Exception):
     """A target that cannot be loaded or built; the message names the target and the cause."""
 
 
+class BuildError(LoadError):
+    """The target's class or factory raised when called (with the given kwargs)."""
+
+
 def split_target(target: str) -> tuple[str, str]:
     if not isinstance(target, str) or target.count(":") < 1:
         raise LoadError(
@@ -124,7 +128,7 @@ def build(target: str, kwargs: Mapping[str, Any] | None = None, *, meta: bool = 
             return obj(**kwargs)
         except Exception as exc:
             kind = "class" if isinstance(obj, type) else "factory"
-            raise LoadError(f"target {target!r}: {kind} {getattr(obj, '__name__', repr(obj))}(**{kwargs!r}) raised {_user_error(exc)}") from exc
+            raise BuildError(f"target {target!r}: {kind} {getattr(obj, '__name__', repr(obj))}(**{kwargs!r}) raised {_user_error(exc)}") from exc
 
     if meta:
         with torch.device("meta"), recording_construction():

@@ -141,7 +141,12 @@ def describe_sizes(valid: Iterable[int], domain: Sequence[int], label: str) -> s
     # and it keeps few residues; otherwise an explicit list says more.
     limit = min((hi - lo) // 2, 4096)
     for m in range(2, limit + 1):
-        residues = sorted({n % m for n in good})
+        found: set[int] = set()
+        for n in good:  # stops at the fifth residue: most moduli are rejected after a few sizes
+            found.add(n % m)
+            if len(found) > 4:
+                break
+        residues = sorted(found)
         if len(residues) * 2 > m or len(residues) > 4:
             continue
         members = [n for n in dom if n % m in residues]

@@ -92,7 +92,7 @@ def test_target_mode_fixed_is_clean(proj, capsys):
         (["models.py:Nope", "--input", "1,1,28,28"], "has no name 'Nope'"),
         (["models.py:Autoencoder", "--input", "1,1,28,28", "--config", "missing.toml"], "--config missing.toml: file not found"),
         (["--input", "1,1,28,28"], "--input needs a TARGET"),
-        (["models.py:Autoencoder", "--input", "1,1,28,28", "--sizes", "2=8-64"], "sizes[2] = '8-64': expected FIRST:LAST"),
+        (["models.py:Autoencoder", "--input", "1,1,28,28", "--sizes", "2=8-64"], "--sizes '2=8-64': expected DIM=FIRST:LAST[:STEP]"),
         (["models.py:Autoencoder", "--input", "1,1,28,28", "--sizes", "H=8:64"], "--sizes 'H=8:64': expected DIM=FIRST:LAST[:STEP]"),
         (["models.py:Autoencoder", "--input", "1,1,28,28", "--sizes", "1=8:64"], "sizes: 1 is not a spatial dim of input 1x1x28x28; use 2, 3"),
     ],
@@ -180,7 +180,7 @@ def test_models_mode_applies_per_module_ignores(proj, capsys):
         ('[tool.convshape]\nignore = "CS901"\n', "pyproject.toml: tool.convshape.ignore = \"CS901\": expected an array of rule codes"),
         (GATE.replace("models.py:Autoencoder", "nopkg.nets:Net"), "pyproject.toml: tool.convshape.models[0].target = \"nopkg.nets:Net\": module 'nopkg.nets' not found"),
         (GATE.replace("models.py:Autoencoder", "models:Autoencodr"), "models has no name 'Autoencodr'; did you mean Autoencoder?"),
-        (GATE + "kwargs = { width = 3 }\n", "pyproject.toml: tool.convshape.models[0].target = \"models.py:Autoencoder\": class Autoencoder(**{'width': 3}) raised TypeError"),
+        (GATE + "kwargs = { width = 3 }\n", "pyproject.toml: tool.convshape.models[0].kwargs = { width = 3 } (models.py:Autoencoder): class Autoencoder(**{'width': 3}) raised TypeError"),
     ],
 )
 def test_models_mode_errors_exit_2(proj, capsys, pyproject, message):

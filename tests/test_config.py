@@ -196,7 +196,7 @@ BAD = {
     ),
     "sizes dim not spatial": (
         M + 'sizes = { 1 = "8:64" }\n',
-        "pyproject.toml: tool.convshape.models[0].sizes.1 = \"8:64\": '1' is not a spatial dim of the inputs; allowed: 2, 3",
+        "pyproject.toml: tool.convshape.models[0].sizes.1 = \"8:64\": 1 is not a spatial dim of the inputs; allowed: 2, 3",
     ),
     "sizes bad range": (
         M + 'sizes = { 2 = "64:8" }\n',

@@ -327,7 +327,7 @@ def test_model_that_cannot_be_built_fails_its_item(project):
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "pyproject.toml: tool.convshape.models[[]0[]].target = \"models.py:Autoencoder\": class Autoencoder(**{'channels': 3}) raised TypeError*",
+            "pyproject.toml: tool.convshape.models[[]0[]].kwargs = { channels = 3 } (models.py:Autoencoder): class Autoencoder(**{'channels': 3}) raised TypeError*",
         ]
     )
 
@@ -343,7 +343,7 @@ def test_explicit_pairs_that_do_not_exist(project):
     project.makepyprojecttoml(GATE + 'pairs = [["encoder.0", "decoder.9"]]\n')
     result = project.runpytest()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["pyproject.toml: tool.convshape.models[[]0[]].pairs (models.py:Autoencoder, input 1x1x28x28): pairs: up layer 'decoder.9'*did you mean*"])
+    result.stdout.fnmatch_lines(["pyproject.toml: tool.convshape.models[[]0[]].pairs (models.py:Autoencoder, input 1x1x28x28): up layer 'decoder.9'*did you mean*"])
 
 
 # --------------------------------------------------------------------------- ignores and suppressions
