@@ -216,8 +216,7 @@ def _settings(path: str | None, *, required: bool) -> Any:
 
 
 def _check_all(targets, inputs, kwargs, pairs, select, ignore, settings=None, sizes=None) -> list:
-    from . import suppress
-    from .api import check
+    from .gate import lint
     from .loader import build
 
     from .api import validate_codes
@@ -231,17 +230,9 @@ def _check_all(targets, inputs, kwargs, pairs, select, ignore, settings=None, si
     for target in targets:
         built = build(target, kwargs)
         for shape in inputs:
-            report = check(
-                built.model,
-                input_size=shape,
-                pairs=pairs,
-                sizes=sizes,
-                select=select,
-                ignore=ignore,
-                target=target,
-                cpu_builder=built.builder,
+            reports.append(
+                lint(built, shape, target=target, pairs=pairs, sizes=sizes, select=select, ignore=ignore, per_module_ignores=globs)
             )
-            reports.append(suppress.apply(report, select=select, ignore=ignore, per_module_ignores=globs))
     return reports
 
 

@@ -107,21 +107,15 @@ class Gate:
     ) -> Report:
         """``check()`` of one entry and one input, with the settings' and the given
         select/ignore, then suppressions (per-module-ignores and inline comments)."""
-        from .api import InputError, check
+        from .api import InputError
 
         built = self.build(spec)
         select = tuple(select) or self.settings.select
         ignore = self.settings.ignores_for(spec) + tuple(ignore)
         try:
-            report = check(
-                built.model,
-                input_size=tuple(shape),
-                pairs=spec.pairs,
-                sizes=spec.sizes_arg,
-                select=select,
-                ignore=ignore,
-                target=spec.target,
-                cpu_builder=built.builder,
+            report = lint(
+                built, shape, target=spec.target, pairs=spec.pairs, sizes=spec.sizes_arg,
+                select=select, ignore=ignore, per_module_ignores=self.settings.globs_for(spec),
             )
         except InputError as exc:
             raise ModelError(f"{self.display}: {spec.key}.input {format_shape(shape)} ({spec.target}): {exc}") from None
@@ -131,10 +125,37 @@ class Gate:
             if text.startswith(f"{key}: "):
                 text = text[len(key) + 2 :]
             raise ModelError(f"{self.display}: {spec.key}.{key} ({spec.target}, input {format_shape(shape)}): {text}") from None
-        report = suppress.apply(report, select=select, ignore=ignore, per_module_ignores=self.settings.globs_for(spec))
         if spec.id is not None:
             report = _with_extra(report, id=spec.id)
         return report
+
+
+def lint(
+    built: Any,
+    shape: Sequence[int],
+    *,
+    target: str,
+    pairs: Sequence[tuple[str, str]] = (),
+    sizes: Any = None,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    per_module_ignores: Any = (),
+) -> Report:
+    """``check()`` of a model the linter built (``loader.Built``) for one input shape, then
+    the suppressions: the one path of the CI gate and of ``convshape TARGET``."""
+    from .api import check
+
+    report = check(
+        built.model,
+        input_size=tuple(shape),
+        pairs=pairs,
+        sizes=sizes,
+        select=select,
+        ignore=ignore,
+        target=target,
+        cpu_builder=built.builder,
+    )
+    return suppress.apply(report, select=select, ignore=ignore, per_module_ignores=per_module_ignores)
 
 
 def _with_extra(report: Report, **extra: Any) -> Report:

@@ -13,23 +13,10 @@ import pytest
 from pytest_convshape.records import RULES, Finding, Fix, LayerEvent, SourceLocation
 from pytest_convshape.report import Report, render_github, render_json, render_sarif, render_summary
 
+from sample_models import AUTOENCODER
+
 GOLDEN = Path(__file__).parent / "golden"
 
-AUTOENCODER = """\
-from torch import nn
-
-
-class Autoencoder(nn.Module):
-    def __init__(self, output_padding=0):
-        super().__init__()
-        self.encoder = nn.Sequential(nn.Conv2d(1, 1, kernel_size=5, stride=2), nn.ReLU())
-        self.decoder = nn.Sequential(
-            nn.ConvTranspose2d(1, 1, kernel_size=5, stride=2, output_padding=output_padding),
-        )
-
-    def forward(self, x):
-        return self.decoder(self.encoder(x))
-"""
 
 
 def assert_golden(name: str, text: str) -> None:
