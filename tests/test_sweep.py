@@ -204,3 +204,30 @@ def test_agrees_with_torch_export_suggestion():
     exported = sorted({a * k + b for k in range(0, hi + 1)} & set(range(lo + 1, hi + 1)))
     report = check(SkipUNet(), input_size=(1, 1, 17, 17), sizes={2: (lo + 1, hi)})
     assert list(report.sizes[0].valid) == exported
+
+
+# Zoo models for which torch.export (torch 2.13) suggests a dynamic-shape relation for H.
+# Export only asks that the forward completes; the sweep also asks that every pair round-trips,
+# so the sweep's valid sizes are a subset of export's, and equal where every pair meets its
+# partner in a torch.cat (a pair that does not round-trip makes the forward fail there).
+EXPORT_SUGGESTS = {"pixelshuffle_clean": True, "unet_maxpool_even": True, "pixelshuffle_odd": False, "segnet_unpool": False, "unet_crop": False}
+
+
+@pytest.mark.parametrize("name", sorted(EXPORT_SUGGESTS))
+def test_zoo_sweep_agrees_with_torch_export(name):
+    from torch.export import Dim, export
+
+    zoo = _verify.load(name)
+    base = zoo.INPUT[2]
+    lo, hi = max(2, base - 6), base + 6
+    with pytest.raises(Exception) as info:
+        export(zoo.build().eval(), (torch.zeros(zoo.INPUT),), dynamic_shapes={"x": {2: Dim("h", min=lo, max=hi)}})
+    match = re.search(r"h = (\d+)\*_h( [-+] \d+)?", str(info.value))
+    assert match, str(info.value)
+    a, b = int(match.group(1)), int(match.group(2).replace(" ", "")) if match.group(2) else 0
+    exported = sorted({a * k + b for k in range(hi + 1)} & set(range(lo, hi + 1)))
+    report = check(zoo.build(), input_size=zoo.INPUT, sizes={2: (lo, hi)})
+    valid = list(report.sizes[0].valid)
+    assert set(valid) <= set(exported), (valid, exported)
+    if EXPORT_SUGGESTS[name]:
+        assert valid == exported
