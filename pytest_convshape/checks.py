@@ -256,6 +256,16 @@ def _remedy(up: LayerEvent, down: LayerEvent, expected: Shape) -> tuple[Fix | No
             for i in range(up.ndim)
         ]
         limits = [ar.output_padding_limit(p["stride"][i], p["dilation"][i]) for i in range(up.ndim)]
+        if p.get("output_size_given"):
+            # forward(x, output_size=...) picks output_padding itself: the size asked for is wrong
+            ranges = [
+                ar.output_size_range(up.in_spatial[i], p["kernel_size"][i], p["stride"][i], p["padding"][i], p["dilation"][i])
+                for i in range(up.ndim)
+            ]
+            if all(lo <= expected[i] <= hi for i, (lo, hi) in enumerate(ranges)):
+                return None, "CS102", f"the output_size passed to {label(up.name)} in forward asks for {fmt_shape(up.out_spatial)}; pass output_size={shape_expr} to get {target}", ()
+            accepted = ", ".join(f"{labels[i]} {lo}..{hi}" for i, (lo, hi) in enumerate(ranges))
+            return None, "CS102", f"no output_size can give {target}: {label(up.name)} accepts only {accepted} for a {fmt_shape(up.in_spatial)} input", ()
         if all(0 <= n < lim for n, lim in zip(needed, limits)):
             fix = Fix(up.name, tuple(needed))
             return fix, "CS101", f"set output_padding={fmt_value(needed)} to get {target}", ()

@@ -64,3 +64,26 @@ def test_report_text_and_dict():
 def test_bad_input_size_is_a_value_error(bad):
     with pytest.raises(ValueError, match="input_size"):
         check(Autoencoder(), input_size=bad)
+
+
+class OutputSizeGiven(nn.Module):
+    """The decoder picks its size with forward(x, output_size=...), here the wrong one."""
+
+    def __init__(self, good: bool):
+        super().__init__()
+        self.good = good
+        self.down = nn.Conv2d(1, 1, 3, 2, 1)
+        self.up = nn.ConvTranspose2d(1, 1, 3, 2, 1)
+
+    def forward(self, x):
+        y = self.down(x)
+        size = x.shape[-2:] if self.good else (2 * y.shape[-2] - 1, 2 * y.shape[-1] - 1)
+        return self.up(y, output_size=size)
+
+
+def test_a_wrong_output_size_in_forward_is_named_not_output_padding():
+    [finding] = check(OutputSizeGiven(good=False), input_size=(1, 1, 28, 28)).findings
+    assert finding.code == "CS102" and finding.fix is None
+    assert "the output_size passed to up in forward asks for 27x27; pass output_size=<input of down>.shape[-2:] to get 28" in finding.message
+    assert OutputSizeGiven(good=True)(torch.zeros(1, 1, 28, 28)).shape == (1, 1, 28, 28)
+    assert check(OutputSizeGiven(good=True), input_size=(1, 1, 28, 28)).findings == ()
