@@ -196,8 +196,8 @@ def check_pair(graph: Graph, pair: Pair, crash_notes: dict[str, str], hidden: di
     down = graph.by_name[pair.down]
     if down.ndim != up.ndim or not params_valid(up) or not params_valid(down):
         return None  # parameters eager rejects outright are CS203 findings of their own
-    if any(v < 1 for v in up.in_spatial + down.in_spatial):
-        return None  # an empty tensor upstream is the CS204 of the layer that made it
+    if any(v < 1 for v in up.in_spatial + down.in_spatial + up.out_spatial):
+        return None  # an empty tensor is the CS204 of the layer that made it
     expected, actual = down.in_spatial, up.out_spatial
     if expected == actual or family(up) == "conv_transpose" and _illegal_output_padding(up):
         return None
@@ -452,7 +452,7 @@ def check_parameters(graph: Graph, pairs: Sequence[Pair]) -> list[Finding]:
                     "CS204", e, graph,
                     f"gives an empty output {fmt_shape(e.out_spatial)} from {fmt_shape(e.in_spatial)}: "
                     f"{_per_dim([arithmetic_of(e, i) for i in range(e.ndim)], e.ndim, [i for i in range(e.ndim) if e.out_spatial[i] <= 0])}; "
-                    f"eager torch raises, the meta device returns the empty shape",
+                    f"eager torch raises (or, on some CPU paths, returns an empty tensor that nothing after it can use)",
                     actual=e.out_spatial,
                 )
             )

@@ -187,29 +187,47 @@ def find_pairs(events: Sequence[LayerEvent], explicit: Sequence[tuple[str, str]]
                     pairs[up.name] = Pair(down.name, up.name, "skip", f"{merge.kind} at {merge.name}", via=merge.name)
                     taken.add(down.name)
                     break
-    stack: list[LayerEvent] = []
+    _mirror(graph, pairs, taken)
+    order = {e.name: e.index for e in graph.events}
+    return sorted(pairs.values(), key=lambda p: order.get(p.up, 0))
+
+
+def _mirror(graph: Graph, pairs: dict[str, Pair], taken: set[str]) -> None:
+    """Pair the remaining ups in mirror order. The stack holds one entry per level: downs that
+    read the same tensor (a strided conv and its strided shortcut in a residual block) are one
+    level. An up takes the most recent free level; a resize to a given size
+    (``F.interpolate(size=...)``) takes the most recent level whose input size it gives back
+    exactly, when there is one (an FCN head that resizes straight to the input undoes the whole
+    encoder, and the levels it jumps over are used up)."""
+    stack: list[list[LayerEvent]] = []
     for e in graph.events:
         role = graph.role(e)
         if role == ADAPTIVE:
             stack = []  # a fixed output size: nothing after it mirrors what came before
         elif role == DOWN:
-            stack.append(e)
+            top = stack[-1] if stack else None
+            if top is not None and top[0].feeds[:1] == e.feeds[:1] and top[0].in_spatial == e.in_spatial:
+                top.append(e)
+            else:
+                stack.append([e])
         elif role == UP:
             if e.name in pairs:
                 partner = pairs[e.name].down
-                stack = [d for d in stack if d.name != partner]
+                stack = [level for level in stack if all(d.name != partner for d in level)]
                 continue
-            for k in range(len(stack) - 1, -1, -1):
-                d = stack[k]
-                if d.name not in taken and d.ndim == e.ndim:
-                    pairs[e.name] = Pair(d.name, e.name, "mirror", "mirror order")
-                    taken.add(d.name)
-                    del stack[k]
-                    break
-            else:
+            free = [k for k, level in enumerate(stack) if level[0].name not in taken and level[0].ndim == e.ndim]
+            if not free:
                 pairs[e.name] = Pair(None, e.name, "none", "no downsampling layer left to pair with")
-    order = {e.name: e.index for e in graph.events}
-    return sorted(pairs.values(), key=lambda p: order.get(p.up, 0))
+                continue
+            # Only a resize to a given size declares its target; any other up mirrors one level.
+            targeted = op_family(e.op) == ("interpolate", 0) and e.params.get("size") is not None
+            exact = [k for k in free if stack[k][0].in_spatial == e.out_spatial] if targeted else []
+            k = exact[-1] if exact else free[-1]
+            down = stack[k][0]
+            how = "mirror order" if k == free[-1] else "mirror order by shape (it gives back this layer's input size)"
+            pairs[e.name] = Pair(down.name, e.name, "mirror", how)
+            taken.update(d.name for level in stack[k:] for d in level)
+            del stack[k:]
 
 
 def resolve_explicit(

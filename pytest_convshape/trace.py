@@ -304,7 +304,17 @@ class _Recorder(TorchFunctionMode):
         bound = _bind(family, args, kwargs)
         if ndim == 0:
             ndim = len(bound["pad"]) // 2 if family == "pad" else max(x.dim() - 2, 1)
-        out = self._call(func, op, args, kwargs, tensors, name)
+        note = ""
+        try:
+            out = self._call(func, op, args, kwargs, tensors, name)
+        except RuntimeError as exc:
+            empty = _empty_transpose_output(family, ndim, bound, x, exc)
+            if empty is None:
+                raise
+            # Output size 0 in every dim: eager's oneDNN path returns an empty tensor here, its
+            # other paths raise. Either way it is the layer's fault (CS204); trace on with it.
+            self.failure = None
+            out, note = empty, str(exc).strip().splitlines()[0]
         first = out[0] if isinstance(out, (tuple, list)) else out
         forced = None
         target = self.overrides.get(name)
@@ -325,6 +335,7 @@ class _Recorder(TorchFunctionMode):
             feeds=(tuple(sorted(self.prov(x))),),
             location=None if module is not None else _call_site(),
             forced_shape=forced,
+            note=note,
         )
         return self._emit(out, event)
 
@@ -413,6 +424,28 @@ class _Recorder(TorchFunctionMode):
             )
             return self._emit(out, event)
         return out
+
+
+def _empty_transpose_output(family: str, ndim: int, bound: dict[str, Any], x: torch.Tensor, exc: BaseException) -> torch.Tensor | None:
+    """The empty output of a transposed convolution whose output size is 0 or less, or None
+    when ``exc`` is about something else."""
+    if family != "conv_transpose" or "too small" not in str(exc):
+        return None
+    from .arithmetic import conv_transpose_formula
+
+    weight = bound.get("weight")
+    if not isinstance(weight, torch.Tensor) or weight.dim() != ndim + 2:
+        return None
+    stride = _tuple(bound.get("stride"), ndim, 1)
+    padding = _tuple(bound.get("padding", 0), ndim, 0)
+    dilation = _tuple(bound.get("dilation"), ndim, 1)
+    output_padding = _tuple(bound.get("output_padding"), ndim, 0)
+    spatial = [
+        max(0, conv_transpose_formula(x.shape[-ndim + i], weight.shape[2 + i], stride[i], padding[i], dilation[i], output_padding[i]))
+        for i in range(ndim)
+    ]
+    channels = weight.shape[1] * int(bound.get("groups", 1) or 1)
+    return x.new_empty(tuple(x.shape[: -ndim - 1]) + (channels,) + tuple(spatial))
 
 
 def _tensors(args: tuple, kwargs: Mapping) -> list[torch.Tensor]:

@@ -82,3 +82,53 @@ def test_a_container_named_in_pairs_is_explained():
 def test_malformed_pairs_are_type_errors(pairs):
     with pytest.raises(TypeError, match="pairs must be"):
         check(TwoLevel(), input_size=(1, 1, 32, 32), pairs=pairs)
+
+
+class ResidualDown(nn.Module):
+    """A strided conv and its strided 1x1 shortcut read the same tensor: one level, not two."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(2, 2, 3, 2, 1)
+        self.sc = nn.Conv2d(2, 2, 1, 2)
+
+    def forward(self, x):
+        return torch.relu(self.a(x)) + self.sc(x)
+
+
+class ResidualAutoencoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.r1, self.r2 = ResidualDown(), ResidualDown()
+        self.up1 = nn.Upsample(scale_factor=2)
+        self.up2 = nn.Upsample(scale_factor=2)
+
+    def forward(self, x):
+        return self.up2(self.up1(self.r2(self.r1(x))))
+
+
+def test_parallel_downsamplers_of_one_level_are_paired_once():
+    report = check(ResidualAutoencoder(), input_size=(1, 2, 30, 30))
+    assert _pairs(report) == {("r2.a", "up1", "mirror"), ("r1.a", "up2", "mirror")}
+    [finding] = report.findings  # 30 -> 15 -> 8 -> 16: only up1 misses (16 for 15); up2 is then judged on 15
+    assert (finding.code, finding.up, finding.expected, finding.actual) == ("CS103", "up1", (15, 15), (16, 16))
+    with torch.no_grad():
+        assert ResidualAutoencoder()(torch.zeros(1, 2, 32, 32)).shape[-2:] == (32, 32)
+    assert check(ResidualAutoencoder(), input_size=(1, 2, 32, 32)).findings == ()
+
+
+class FCNHead(nn.Module):
+    """Two strided convs, then one resize straight back to the input size."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(3, 4, 3, 2, 1), nn.ReLU(), nn.Conv2d(4, 4, 3, 2, 1))
+
+    def forward(self, x):
+        return torch.nn.functional.interpolate(self.body(x), size=x.shape[-2:], mode="bilinear")
+
+
+def test_a_resize_to_the_input_size_pairs_with_the_first_level():
+    report = check(FCNHead(), input_size=(1, 3, 31, 33))
+    assert _pairs(report) == {("body.0", "F.interpolate", "mirror")}
+    assert report.ok and report.findings == ()
