@@ -219,7 +219,7 @@ def _check_all(targets, inputs, kwargs, pairs, select, ignore, settings=None, si
     from .gate import lint
     from .loader import build
 
-    from .api import validate_codes
+    from .inputs import validate_codes
 
     validate_codes(select, "--select")
     validate_codes(ignore, "--ignore")
@@ -237,7 +237,7 @@ def _check_all(targets, inputs, kwargs, pairs, select, ignore, settings=None, si
 
 
 def _check_configured(settings, select, ignore) -> list:
-    from .api import validate_codes
+    from .inputs import validate_codes
     from .gate import Gate
 
     validate_codes(select, "--select")

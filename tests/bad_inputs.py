@@ -21,7 +21,6 @@ import os
 import shlex
 import sys
 import tempfile
-import textwrap
 import traceback
 from pathlib import Path
 from typing import Any, Iterator, Sequence

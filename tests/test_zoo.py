@@ -8,7 +8,6 @@ against eager torch on its own, so this test compares the linter with eager grou
 from __future__ import annotations
 
 import pytest
-import torch
 
 from pytest_convshape import check
 from zoo import _verify
