@@ -345,8 +345,8 @@ def _illegal_output_padding(e: LayerEvent) -> list[int]:
 
 
 def _unpaired(up: LayerEvent) -> Finding | None:
-    if not params_valid(up):
-        return None
+    if not params_valid(up) or any(v < 1 for v in up.in_spatial + up.out_spatial):
+        return None  # CS203 / CS204 say what is wrong with it
     arith = _per_dim([up_arithmetic(up, i) for i in range(up.ndim)], up.ndim, list(range(up.ndim)))
     msg = f"{subject(up)} gives {fmt_shape(up.out_spatial)} from {fmt_shape(up.in_spatial)}: {arith}; no downsampling layer to compare it with"
     if family(up) == "conv_transpose" and any(up.params["padding"]):

@@ -119,3 +119,17 @@ def test_functional_wrong_bias_names_the_call():
     [finding] = check(M(), input_size=(1, 1, 8, 8)).findings
     assert finding.code == "CS203" and finding.layer == "F.conv2d"
     assert finding.location is not None and finding.location.file == __file__
+
+
+def test_all_empty_transposed_output_is_cs204_and_the_trace_goes_on():
+    """Output size 0 in every dim: the meta device raises, eager's oneDNN path (groups > 1)
+    returns an empty tensor; either way it is the layer's fault, and later layers still trace."""
+    model = nn.Sequential(nn.ConvTranspose1d(3, 3, 1, stride=3, padding=1, output_padding=1, groups=3), nn.Conv1d(3, 3, 1))
+    with torch.no_grad():
+        assert model[0](torch.zeros(1, 3, 1)).shape == (1, 3, 0)
+        with pytest.raises(RuntimeError, match="Kernel size can't be greater"):
+            model(torch.zeros(1, 3, 1))  # and the next layer cannot use it
+    report = check(model, input_size=(1, 3, 1))
+    assert [f.code for f in report.findings] == ["CS204", "CS903"]
+    assert "(1-1)*3 - 2*1 + 1*(1-1) + 1 + 1 = 0" in report.findings[0].message
+    assert report.findings[1].layer == "1"
