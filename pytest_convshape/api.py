@@ -10,10 +10,10 @@ import torch
 from torch import nn
 
 from . import trace as tracing
-from .checks import check as check_findings, event_ref, fmt_shape
+from .checks import check as check_findings, event_ref
 from .locate import site_of
 from .pairing import UP, Graph, find_pairs, resolve_explicit
-from .records import ERROR, Finding, LayerEvent, Pair, Shape, TraceResult, rule_matches
+from .records import ERROR, Finding, LayerEvent, Pair, Shape, TraceResult, first_line, fmt_shape, rule_matches
 from .inputs import (
     InputError,
     call_mismatch,
@@ -220,7 +220,7 @@ def check(
     outcome = tracing.run(model, args, kwargs, device="meta")
     if outcome.exception is not None and _meta_limited(outcome.exception):
         real_model, how = _cpu_model(model, cpu_builder)
-        fallback = f"{type(outcome.exception).__name__}: {_first_line(outcome.exception)}"
+        fallback = f"{type(outcome.exception).__name__}: {first_line(outcome.exception)}"
         args, kwargs = _real_inputs(args, kwargs)
         model, device = real_model, "cpu"
         outcome = tracing.run(model, args, kwargs, device="cpu", fallback_reason=fallback)
@@ -234,7 +234,7 @@ def check(
         ) from None
     if outcome.exception is not None and not outcome.result.events and call_mismatch(outcome.exception):
         raise InputError(
-            f"input {described} does not fit the model's forward(): {_first_line(outcome.exception)}; "
+            f"input {described} does not fit the model's forward(): {first_line(outcome.exception)}; "
             f"give the inputs it needs as example_inputs (a tuple of positional inputs or a dict of keyword inputs)"
         ) from None
 
@@ -288,7 +288,7 @@ def _raises_without_fixes(unfixed: tracing.Outcome) -> Finding:
     crop hides a mismatch from the merge, but the next MaxUnpool's indices no longer fit)."""
     f = unfixed.failure
     if f is None:
-        return Finding(code="CS903", message=f"without the fixes above, the forward pass raises {type(unfixed.exception).__name__}: {_first_line(unfixed.exception)}")  # type: ignore[arg-type]
+        return Finding(code="CS903", message=f"without the fixes above, the forward pass raises {type(unfixed.exception).__name__}: {first_line(unfixed.exception)}")  # type: ignore[arg-type]
     shapes = ", ".join(fmt_shape(s) for s in f.in_shapes[:2])
     return Finding(
         code="CS903",
@@ -355,11 +355,6 @@ def _with_holds_for(findings: list[Finding], sweeps: Sequence[Any]) -> list[Find
     ]
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def _forward_failed(outcome: tracing.Outcome, current: _Pass) -> Finding:
     f = outcome.failure
     ran = [e.name for e in current.result.events if e.op not in ("cat", "stack", "add", "crop")]
@@ -368,7 +363,7 @@ def _forward_failed(outcome: tracing.Outcome, current: _Pass) -> Finding:
         shapes = ", ".join(fmt_shape(s) for s in f.in_shapes[:2])
         msg = f"the forward pass raised in {f.where or 'the model'} ({f.op} on {shapes}): {f.message}; layers that ran before: {tail}"
     else:
-        msg = f"the forward pass raised {type(outcome.exception).__name__}: {_first_line(outcome.exception)}; layers that ran: {tail}"  # type: ignore[arg-type]
+        msg = f"the forward pass raised {type(outcome.exception).__name__}: {first_line(outcome.exception)}; layers that ran: {tail}"  # type: ignore[arg-type]
     return Finding(code="CS903", message=msg, layer=f.where if f else None)
 
 

@@ -7,7 +7,7 @@ from typing import Sequence
 
 from . import arithmetic as ar
 from .pairing import CROP, PAD, RESIZE, UP, Graph
-from .records import Finding, Fix, LayerEvent, Pair, Shape, op_family
+from .records import Finding, Fix, LayerEvent, Pair, Shape, fmt_shape, fmt_value, op_family
 
 _LABELS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
@@ -25,18 +25,6 @@ def subject(e: LayerEvent) -> str:
     """The start of a message about ``e``: ``decoder.0: ConvTranspose2d`` for a module layer,
     ``decoder:F.conv_transpose2d`` for a functional call (its name already says the op)."""
     return f"{label(e.name)}: {e.kind}" if e.module else e.name
-
-
-def fmt_shape(shape: Sequence[int]) -> str:
-    return "x".join(str(s) for s in shape)
-
-
-def fmt_value(values: Sequence[int]) -> str:
-    """``1`` when every dim has the same value, ``(1, 0)`` otherwise."""
-    vals = tuple(values)
-    if len(set(vals)) == 1:
-        return str(vals[0])
-    return "(" + ", ".join(str(v) for v in vals) + ")"
 
 
 def fmt_size(values: Sequence[int]) -> str:

@@ -11,8 +11,7 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
-from .checks import fmt_shape
-from .records import RULES, Shape
+from .records import RULES, Shape, fmt_shape
 
 
 class InputError(ValueError):

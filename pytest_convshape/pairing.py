@@ -148,11 +148,9 @@ def _skip_partner(graph: Graph, up: LayerEvent, skip_feed: tuple[int, ...], take
     non-resampling layers."""
     frontier = set(skip_feed)
     seen: set[int] = set()
+    downs = [d for d in graph.downs() if d.index < up.index and d.name not in taken and d.ndim == up.ndim and d.feeds]
     while frontier:
-        candidates = [
-            d for d in graph.downs()
-            if d.index < up.index and d.name not in taken and d.ndim == up.ndim and d.feeds and frontier & set(d.feeds[0])
-        ]
+        candidates = [d for d in downs if frontier & set(d.feeds[0])]
         if candidates:
             return max(candidates, key=lambda d: d.index)
         seen |= frontier

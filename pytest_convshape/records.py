@@ -7,8 +7,8 @@ tests need no model at all.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from typing import Any, Mapping
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
 
 Shape = tuple[int, ...]
 
@@ -181,6 +181,25 @@ def op_family(op: str) -> tuple[str, int] | None:
     return None
 
 
+def fmt_shape(shape: Sequence[int]) -> str:
+    """``28x28``."""
+    return "x".join(str(s) for s in shape)
+
+
+def fmt_value(values: Sequence[int]) -> str:
+    """``1`` when every dim has the same value, ``(1, 0)`` otherwise."""
+    vals = tuple(values)
+    if len(set(vals)) == 1:
+        return str(vals[0])
+    return "(" + ", ".join(str(v) for v in vals) + ")"
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type name when the message is empty)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def rule_matches(code: str, patterns: tuple[str, ...]) -> bool:
     """True when ``code`` equals or starts with one of ``patterns`` (``CS1`` selects CS101...)."""
     return any(code.startswith(p) for p in patterns)
@@ -313,5 +332,3 @@ class TraceResult:
     error: str = ""
     """The exception text when the forward raised and could not be continued."""
     error_layer: str | None = None
-    merges: tuple[str, ...] = field(default=())
-    """Messages for skip merges that would have raised in eager torch (fixed virtually)."""

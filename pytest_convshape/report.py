@@ -6,11 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from .records import ERROR, INFO, WARNING, Finding, LayerEvent, Pair
-
-
-def _shape(shape: Sequence[int]) -> str:
-    return "x".join(str(s) for s in shape)
+from .records import ERROR, INFO, WARNING, Finding, LayerEvent, Pair, fmt_shape, fmt_value
 
 
 @dataclass(frozen=True)
@@ -73,9 +69,9 @@ def _pair_rows(report: Report) -> list[list[str]]:
         if up is None:
             continue
         if down is None:
-            rows.append(["-", f"{up.name} ({up.kind})", f"{_shape(up.in_spatial)} -> {_shape(up.out_spatial)}", "unpaired", ""])
+            rows.append(["-", f"{up.name} ({up.kind})", f"{fmt_shape(up.in_spatial)} -> {fmt_shape(up.out_spatial)}", "unpaired", ""])
             continue
-        shapes = f"{_shape(down.in_spatial)} -> {_shape(down.out_spatial)} ... {_shape(up.in_spatial)} -> {_shape(up.out_spatial)}"
+        shapes = f"{fmt_shape(down.in_spatial)} -> {fmt_shape(down.out_spatial)} ... {fmt_shape(up.in_spatial)} -> {fmt_shape(up.out_spatial)}"
         status = "MISMATCH" if p.up in bad else "ok"
         rows.append([f"{down.name} ({down.kind})", f"{up.name} ({up.kind})", shapes, p.evidence, status])
     return rows
@@ -94,9 +90,7 @@ def render_finding(f: Finding) -> list[str]:
     if f.detail:
         lines.append(f"  why: {f.detail}")
     if f.fix is not None:
-        vals = f.fix.output_padding
-        value = str(vals[0]) if len(set(vals)) == 1 else "(" + ", ".join(str(v) for v in vals) + ")"
-        lines.append(f"  fix: output_padding={value} on {f.fix.layer}")
+        lines.append(f"  fix: output_padding={fmt_value(f.fix.output_padding)} on {f.fix.layer}")
     for s in f.suggestions:
         lines.append(f"  try: {s}")
     for part in f.holds_for.splitlines():
@@ -181,7 +175,7 @@ def render_github(reports: Sequence[Report]) -> str:
             props.append(f"title={_gh_escape(f'{f.code} {r.target} [{r.input}]', True)}")
             body = f.message
             if f.fix is not None:
-                body += f"\nfix: output_padding={fix_value(f.fix.output_padding)} on {f.fix.layer}"
+                body += f"\nfix: output_padding={fmt_value(f.fix.output_padding)} on {f.fix.layer}"
             lines.append(f"::{_GITHUB_LEVEL[f.severity]} {','.join(props)}::{_gh_escape(body)}")
         lines.append(f"{r.target} [{r.input}]: {'ok' if r.ok else 'FAILED'}, {counts(r.findings)}")
     return "\n".join(lines)
@@ -221,7 +215,7 @@ def render_sarif(reports: Sequence[Report]) -> str:
                 key += f"|{seen[key]}"
             text = f.message
             if f.fix is not None:
-                text += f" Fix: output_padding={fix_value(f.fix.output_padding)} on {f.fix.layer}."
+                text += f" Fix: output_padding={fmt_value(f.fix.output_padding)} on {f.fix.layer}."
             result: dict[str, Any] = {
                 "ruleId": f.code,
                 "ruleIndex": codes.index(f.code),
@@ -261,10 +255,6 @@ def render_sarif(reports: Sequence[Report]) -> str:
     }
     return json.dumps(doc, indent=2)
 
-
-def fix_value(values: Sequence[int]) -> str:
-    """``1`` when every dimension gets the same output_padding, else ``(1, 0)``."""
-    return str(values[0]) if len(set(values)) == 1 else "(" + ", ".join(str(v) for v in values) + ")"
 
 
 def _finding_location(report: Report, f: Finding) -> Any:

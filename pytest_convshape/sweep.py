@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from . import arithmetic as ar
-from .records import MODEL_INPUT, Finding, LayerEvent, Pair, op_family
+from .records import MODEL_INPUT, Finding, LayerEvent, Pair, fmt_value, op_family
 
 INVALID_CODES = ("CS1", "CS2", "CS3", "CS903")
 """Finding codes that make a size invalid: a mismatch (even hidden), a setting eager rejects,
@@ -237,9 +237,7 @@ class SizeProgram:
         p = node.event.params
         if node.family in ("conv", "max_pool", "avg_pool", "pixel_shuffle", "pixel_unshuffle", "cat", "stack", "add"):
             return False
-        if node.family == "conv_transpose":
-            return bool(p.get("output_size_given"))
-        if node.family == "max_unpool":
+        if node.family in ("conv_transpose", "max_unpool"):
             return bool(p.get("output_size_given"))
         if node.family == "interpolate":
             return p.get("scale_factor") is None
@@ -583,7 +581,7 @@ def _fix_validity(program, n, vals, reach, conds, findings, dom, label, blocked)
         target = vals.ins[d][0]
         holds = ar.conv_transpose_formula(x, p["kernel_size"][a], p["stride"][a], p["padding"][a], p["dilation"][a], ops[a]) == target
         holds_sizes = [int(v) for v in n[reach & holds]]
-        text = f"output_padding={_fmt(ops)} restores {label} for {describe_sizes(holds_sizes, reach_sizes, label)}"
+        text = f"output_padding={fmt_value(ops)} restores {label} for {describe_sizes(holds_sizes, reach_sizes, label)}"
         if len(holds_sizes) < len(reach_sizes):
             limit = max(p["stride"][a], p["dilation"][a])
             per_op = []
@@ -627,8 +625,3 @@ def _fix_validity(program, n, vals, reach, conds, findings, dom, label, blocked)
                 ok &= c
         with_os = [int(v) for v in n[ok]]
     return results, with_fixes, with_os
-
-
-def _fmt(values: Sequence[int]) -> str:
-    vals = tuple(values)
-    return str(vals[0]) if len(set(vals)) == 1 else "(" + ", ".join(map(str, vals)) + ")"

@@ -19,7 +19,7 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_flatten, tree_map
 
-from .records import MODEL_INPUT, LayerEvent, Shape, SourceLocation, TraceResult, op_family
+from .records import MODEL_INPUT, LayerEvent, Shape, SourceLocation, TraceResult, first_line, op_family
 
 # Positional parameter names of the functional ops we record (as in torch.nn.functional).
 _SIGNATURES: dict[str, tuple[str, ...]] = {
@@ -271,14 +271,7 @@ class _Recorder(TorchFunctionMode):
         try:
             return func(*args, **kwargs)
         except Exception as exc:
-            if self.failure is None:
-                self.failure = _Failure(
-                    where=where,
-                    op=op,
-                    in_shapes=tuple(_shape(t) for t in tensors),
-                    message=str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
-                    events_before=len(self.events),
-                )
+            self._fail(where, op, tensors, first_line(exc))
             raise
 
     def _passthrough(self, func: Callable, op: str, args: tuple, kwargs: Mapping, tensors: list) -> Any:
@@ -314,7 +307,7 @@ class _Recorder(TorchFunctionMode):
             # Output size 0 in every dim: eager's oneDNN path returns an empty tensor here, its
             # other paths raise. Either way it is the layer's fault (CS204); trace on with it.
             self.failure = None
-            out, note = empty, str(exc).strip().splitlines()[0]
+            out, note = empty, first_line(exc)
         first = out[0] if isinstance(out, (tuple, list)) else out
         forced = None
         target = self.overrides.get(name)
@@ -373,7 +366,7 @@ class _Recorder(TorchFunctionMode):
     def _repair_merge(self, func, op, args, kwargs, operands, name, exc) -> Any:
         """A skip merge that eager torch would reject: resize the branch that came from the
         most recent upsampling event to the other operand's spatial size, and go on."""
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = first_line(exc)
         if len({t.dim() for t in operands}) != 1:
             self._fail(name, op, operands, message)
             raise exc
@@ -616,6 +609,5 @@ def run(
         fallback_reason=fallback_reason,
         error=(f"{type(exception).__name__}: {failure.message if failure else exception}" if exception else ""),
         error_layer=failure.where if (exception and failure) else None,
-        merges=tuple(r.message for r in recorder.repairs),
     )
     return Outcome(result, recorder.repairs, failure, exception)
