@@ -98,6 +98,14 @@ RULES: dict[str, Rule] = {
             "Make in_channels match the channels of the tensor the layer receives.",
         ),
         Rule(
+            "CS206",
+            "merge-size-mismatch",
+            ERROR,
+            "A torch.cat/stack/add gets tensors of different spatial sizes and no paired upsampling "
+            "layer explains it (a pad, crop or size-changing layer after the upsampler); eager PyTorch raises.",
+            "Make the layer named in the message keep the size, or pad/crop both branches to the same size.",
+        ),
+        Rule(
             "CS301",
             "mismatch-hidden-by-crop",
             WARNING,
@@ -147,6 +155,14 @@ RULES: dict[str, Rule] = {
             "Adaptive pooling gives a fixed size whatever it gets, and an upsampling layer comes after "
             "it; the linter does not pair across it.",
             "Nothing to do unless an upsampling layer should restore a size from before it; then name the pair.",
+        ),
+        Rule(
+            "CS905",
+            "unconfirmed-mismatch",
+            INFO,
+            "An upsampling layer paired by mirror order does not give back its partner's input size, "
+            "but nothing shows that it matters: the model runs and restores its input size.",
+            "Nothing to do if the model is meant to be built this way; name the pair in `pairs` to make it an error.",
         ),
         Rule(
             "CS910",
@@ -275,9 +291,12 @@ class Pair:
 class Fix:
     layer: str
     output_padding: tuple[int, ...]
+    verified: bool = True
+    """True when a re-trace with every suggested fix applied ran and restored the sizes (only
+    verified fixes are reported as ``Finding.fix``)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"output_padding": list(self.output_padding)}
+        return {"output_padding": list(self.output_padding), "verified": self.verified}
 
 
 @dataclass(frozen=True)

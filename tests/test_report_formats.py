@@ -183,7 +183,7 @@ def test_json_contract(checked):
     [f] = m["findings"]
     assert {k: f[k] for k in ("code", "severity", "up", "down", "expected", "actual", "fix", "location")} == {
         "code": "CS101", "severity": "error", "up": "decoder.0", "down": "encoder.0",
-        "expected": [28, 28], "actual": [27, 27], "fix": {"output_padding": [1, 1]}, "location": "models.py:9",
+        "expected": [28, 28], "actual": [27, 27], "fix": {"output_padding": [1, 1], "verified": True}, "location": "models.py:9",
     }
     assert isinstance(f["message"], str)
 
