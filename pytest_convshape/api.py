@@ -10,10 +10,10 @@ import torch
 from torch import nn
 
 from . import trace as tracing
-from .checks import check as check_findings, event_ref
+from .lint import Linter, Pass, Verdict
 from .locate import site_of
-from .pairing import UP, Graph, find_pairs, resolve_explicit
-from .records import ERROR, Finding, LayerEvent, Pair, Shape, TraceResult, first_line, fmt_shape, rule_matches
+from .pairing import MERGE_OPS, resolve_explicit
+from .records import ERROR, Finding, LayerEvent, Shape, first_line, fmt_shape, rule_matches
 from .inputs import (
     InputError,
     call_mismatch,
@@ -25,10 +25,8 @@ from .inputs import (
 )
 from .report import Report
 
-__all__ = ["InputError", "check", "unwrap", "validate_codes"]
+__all__ = ["InputError", "InternalError", "check", "unwrap", "validate_codes"]
 
-_FIX_CODES = ("CS101", "CS102", "CS103", "CS201", "CS301", "CS302", "CS303")
-"""Findings whose up layer gets its expected size virtually in the next pass."""
 _META_LIMITS = (
     "meta",
     "data-dependent",
@@ -115,72 +113,79 @@ def _cpu_model(model: nn.Module, builder: Callable[[], nn.Module] | None) -> tup
     return clone, "a CPU copy of the model"
 
 
-@dataclasses.dataclass
-class _Pass:
-    result: TraceResult
-    graph: Graph
-    pairs: list[Pair]
-    findings: list[Finding]
+class InternalError(RuntimeError):
+    """The linter itself failed (a bug in pytest-convshape, not in the model)."""
 
 
-class _Linter:
-    def __init__(self, model: nn.Module, located_on: nn.Module, explicit: tuple[tuple[str, str], ...]):
-        self.model = model
+class _Sites:
+    """Construction sites of module layers, looked up once per layer name."""
+
+    def __init__(self, located_on: nn.Module):
         self.located_on = located_on
-        self.explicit = explicit
         self.sites: dict[str, Any] = {}
-        self.crashes: dict[str, tracing.MergeRepair] = {}
-        self.hidden: dict[str, tuple[str, str]] = {}
 
-    def locate(self, events: Sequence[LayerEvent]) -> list[LayerEvent]:
+    def __call__(self, events: Sequence[LayerEvent]) -> list[LayerEvent]:
         out = []
         for e in events:
             if e.module and e.location is None:
-                if e.name not in self.sites:
-                    self.sites[e.name] = site_of(self.located_on, e.name.split("#")[0], e.kind)
-                e = dataclasses.replace(e, location=self.sites[e.name])
+                base = e.name.split("#")[0]
+                if base not in self.sites:
+                    self.sites[base] = site_of(self.located_on, base, e.kind)
+                e = dataclasses.replace(e, location=self.sites[base])
             out.append(e)
         return out
 
-    def analyse(self, outcome: tracing.Outcome) -> _Pass:
-        for repair in outcome.repairs:
-            self.crashes.setdefault(f"{repair.merge}/{repair.up_branch}", repair)
-        result = dataclasses.replace(outcome.result, events=tuple(self.locate(outcome.result.events)))
-        graph = Graph(result.events)
-        modules = [n for n, _ in self.located_on.named_modules()] if self.explicit else []
-        problems = resolve_explicit(result.events, self.explicit, modules) if not outcome.exception else []
-        order = {e.name: e.index for e in result.events}
-        for down, up in self.explicit:
+
+def _explicit_problems(located_on: nn.Module, explicit: tuple[tuple[str, str], ...]) -> Callable[[Pass], None]:
+    def validate(first: Pass) -> None:
+        if not explicit or first.failed:
+            return
+        modules = [n for n, _ in located_on.named_modules()]
+        problems = resolve_explicit(first.events, explicit, modules)
+        order = {e.name: e.index for e in first.events}
+        for down, up in explicit:
             if not problems and down in order and up in order and order[down] > order[up]:
                 problems.append(f"pairs: ({down!r}, {up!r}): {down!r} runs after {up!r}; give (down, up), the downsampling layer first")
         if problems:
             raise ValueError("; ".join(problems))
-        pairs = find_pairs(result.events, self.explicit, graph)
-        notes, orphans = self._crash_notes(graph)
-        findings = check_findings(graph, pairs, notes, self.hidden) + orphans
-        return _Pass(result, graph, pairs, findings)
 
-    def _crash_notes(self, graph: Graph) -> tuple[dict[str, str], list[Finding]]:
-        notes: dict[str, str] = {}
-        orphans: list[Finding] = []
-        for repair in self.crashes.values():
-            merge = graph.by_name.get(repair.merge)
-            if merge is None or repair.up_branch >= len(merge.feeds):
-                continue
-            text = f"{event_ref(merge)} raises: {repair.message}"
-            up = graph.nearest(merge.feeds[repair.up_branch], UP)
-            if up is not None:
-                notes.setdefault(up.name, text)
-            else:
-                orphans.append(
-                    Finding(
-                        code="CS903",
-                        message=f"{text}; the branch that does not fit comes from no upsampling layer the linter can name",
-                        layer=merge.name,
-                        location=merge.location,
-                    )
-                )
-        return notes, orphans
+    return validate
+
+
+def _bug(located_on: nn.Module, bug: BaseException) -> InternalError:
+    return InternalError(
+        f"pytest-convshape failed while tracing {type(located_on).__name__} (a bug in the linter, not in your model; "
+        f"please report it with this message): {bug}"
+    )
+
+
+def _first_trace(model: nn.Module, located_on: nn.Module, args: tuple, kwargs: dict, device: str) -> tracing.Outcome:
+    try:
+        return tracing.run(model, args, kwargs, device=device)
+    except tracing.LinterBug as bug:
+        raise _bug(located_on, bug) from bug
+
+
+def lint_once(
+    model: nn.Module,
+    located_on: nn.Module,
+    explicit: tuple[tuple[str, str], ...],
+    args: tuple,
+    kwargs: dict,
+    device: str,
+    sites: _Sites | None = None,
+    first: tracing.Outcome | None = None,
+) -> Verdict:
+    """The verdict for one input: trace, pair, re-trace under hypotheses, prove the fixes."""
+
+    def trace(overrides: Mapping[str, Shape]) -> tracing.Outcome:
+        try:
+            return tracing.run(model, args, kwargs, device=device, overrides=overrides)
+        except tracing.LinterBug as bug:
+            raise _bug(located_on, bug) from bug
+
+    linter = Linter(trace, explicit, sites or _Sites(located_on), _explicit_problems(located_on, explicit), first)
+    return linter.run()
 
 
 def check(
@@ -217,13 +222,13 @@ def check(
         model = copy.deepcopy(model)  # lazy modules initialise themselves on the first call
 
     device, fallback = "meta", ""
-    outcome = tracing.run(model, args, kwargs, device="meta")
+    outcome = _first_trace(model, located_on, args, kwargs, "meta")
     if outcome.exception is not None and _meta_limited(outcome.exception):
         real_model, how = _cpu_model(model, cpu_builder)
         fallback = f"{type(outcome.exception).__name__}: {first_line(outcome.exception)}"
         args, kwargs = _real_inputs(args, kwargs)
         model, device = real_model, "cpu"
-        outcome = tracing.run(model, args, kwargs, device="cpu", fallback_reason=fallback)
+        outcome = _first_trace(model, located_on, args, kwargs, "cpu")
         fallback = f"{fallback} (used {how})"
     if outcome.exception is not None and outcome.failure is not None and outcome.failure.events_before == 0:
         f = outcome.failure
@@ -238,67 +243,30 @@ def check(
             f"give the inputs it needs as example_inputs (a tuple of positional inputs or a dict of keyword inputs)"
         ) from None
 
-    linter = _Linter(model, located_on, explicit)
-    unfixed = outcome
-    current, outcome = _settle(linter, outcome, args, kwargs, device, fallback)
-    findings = _all_findings(current, outcome, fallback)
-    if unfixed.exception is not None and outcome.exception is None:
-        findings.append(_raises_without_fixes(unfixed))
+    sites = _Sites(located_on)
+    verdict = lint_once(model, located_on, explicit, args, kwargs, device, sites, outcome)
+    findings = _all_findings(verdict, fallback)
     sweeps: list[Any] = []
     if domains:
-        sweeps = _sweep(domains, model, located_on, explicit, args, kwargs, device, fallback, current, outcome, findings)
+        sweeps = _sweep(domains, model, located_on, explicit, args, kwargs, device, sites, verdict, findings)
         findings = _with_holds_for(findings, sweeps)
     findings = [f for f in findings if (not select_codes or rule_matches(f.code, select_codes)) and not rule_matches(f.code, ignore_codes)]
     name = target or f"{type(located_on).__module__}.{type(located_on).__qualname__}"  # not the compile/DataParallel wrapper
+    final = verdict.final
     return Report(
         target=name,
         input=described,
-        findings=tuple(sorted(findings, key=_finding_order(current.result.events))),
-        pairs=tuple(current.pairs),
-        events=current.result.events,
+        findings=tuple(sorted(findings, key=_finding_order(final.events))),
+        pairs=tuple(final.pairs),
+        events=final.events,
         device=device,
         fallback_reason=fallback,
         sizes=tuple(sweeps),
     )
 
 
-def _settle(
-    linter: _Linter, outcome: tracing.Outcome, args: tuple, kwargs: dict, device: str, fallback: str
-) -> tuple[_Pass, tracing.Outcome]:
-    """Re-trace with each mismatched up layer forced to its expected size until nothing new
-    turns up, so every bad layer is found in one run and judged on corrected inputs."""
-    current = linter.analyse(outcome)
-    overrides: dict[str, Shape] = {}
-    for _ in range(len(current.graph.ups()) + 2):
-        wanted = {
-            f.up: f.expected
-            for f in current.findings
-            if f.code in _FIX_CODES and f.up is not None and f.expected is not None
-        }
-        if all(overrides.get(k) == v for k, v in wanted.items()):
-            break
-        overrides.update(wanted)
-        outcome = tracing.run(linter.model, args, kwargs, device=device, overrides=overrides, fallback_reason=fallback)
-        current = linter.analyse(outcome)
-    return current, outcome
-
-
-def _raises_without_fixes(unfixed: tracing.Outcome) -> Finding:
-    """The unfixed model stops in an op that the passes with virtual fixes got through (a
-    crop hides a mismatch from the merge, but the next MaxUnpool's indices no longer fit)."""
-    f = unfixed.failure
-    if f is None:
-        return Finding(code="CS903", message=f"without the fixes above, the forward pass raises {type(unfixed.exception).__name__}: {first_line(unfixed.exception)}")  # type: ignore[arg-type]
-    shapes = ", ".join(fmt_shape(s) for s in f.in_shapes[:2])
-    return Finding(
-        code="CS903",
-        message=f"without the fixes above, the forward pass raises in {f.where or 'the model'} ({f.op} on {shapes}): {f.message}",
-        layer=f.where or None,
-    )
-
-
-def _all_findings(current: _Pass, outcome: tracing.Outcome, fallback: str) -> list[Finding]:
-    findings = list(current.findings)
+def _all_findings(verdict: Verdict, fallback: str) -> list[Finding]:
+    findings = list(verdict.findings)
     if fallback:
         findings.append(
             Finding(
@@ -306,12 +274,12 @@ def _all_findings(current: _Pass, outcome: tracing.Outcome, fallback: str) -> li
                 message=f"the model could not run on the meta device ({fallback}); one small real CPU pass under no_grad in eval mode was used instead",
             )
         )
-    if outcome.exception is not None:
-        findings.append(_forward_failed(outcome, current))
+    if verdict.final.failed:
+        findings.append(_forward_failed(verdict.final))
     return findings
 
 
-def _sweep(domains, model, located_on, explicit, args, kwargs, device, fallback, current, outcome, findings) -> list[Any]:
+def _sweep(domains, model, located_on, explicit, args, kwargs, device, sites, verdict, findings) -> list[Any]:
     from .sweep import Probe, sweep_dim
 
     base_input = args[0]
@@ -324,22 +292,22 @@ def _sweep(domains, model, located_on, explicit, args, kwargs, device, fallback,
                 x = torch.empty(shape, dtype=base_input.dtype, device="meta")
             else:
                 x = torch.rand(shape, generator=torch.Generator().manual_seed(0), dtype=base_input.dtype)
-            run = tracing.run(model, (x,) + tuple(args[1:]), kwargs, device=device, fallback_reason=fallback)
-            if run.exception is not None and run.failure is not None and run.failure.events_before == 0:
-                return Probe(size, tuple(run.result.events), (), (), True)
-            lint = _Linter(model, located_on, explicit)
             try:
-                now, run = _settle(lint, run, (x,) + tuple(args[1:]), kwargs, device, fallback)
+                now = lint_once(model, located_on, explicit, (x,) + tuple(args[1:]), kwargs, device, sites)
             except ValueError:
                 return Probe(size, (), (), (), True)
-            return Probe(size, now.result.events, tuple(now.pairs), tuple(_all_findings(now, run, "")), run.exception is not None)
+            first = now.first
+            if first.failed and first.outcome.failure is not None and first.outcome.failure.events_before == 0:
+                return Probe(size, first.events, (), (), True)
+            return Probe(size, now.final.events, tuple(now.final.pairs), tuple(_all_findings(now, "")), now.final.failed)
 
         return probe
 
     results = []
     rank = base_input.dim()
+    final = verdict.final
     for dim, domain in domains.items():
-        base = Probe(int(base_input.shape[dim]), current.result.events, tuple(current.pairs), tuple(findings), outcome.exception is not None)
+        base = Probe(int(base_input.shape[dim]), final.events, tuple(final.pairs), tuple(findings), final.failed)
         results.append(sweep_dim(dim, rank, int(base_input.shape[dim]), domain, probe_at(dim), base, findings))
     return results
 
@@ -355,15 +323,16 @@ def _with_holds_for(findings: list[Finding], sweeps: Sequence[Any]) -> list[Find
     ]
 
 
-def _forward_failed(outcome: tracing.Outcome, current: _Pass) -> Finding:
-    f = outcome.failure
-    ran = [e.name for e in current.result.events if e.op not in ("cat", "stack", "add", "crop")]
+def _forward_failed(final: Pass) -> Finding:
+    f = final.outcome.failure
+    ran = [e.name for e in final.events if e.op not in MERGE_OPS and e.op != "crop"]
     tail = ", ".join(ran[-5:]) if ran else "none"
     if f is not None:
         shapes = ", ".join(fmt_shape(s) for s in f.in_shapes[:2])
         msg = f"the forward pass raised in {f.where or 'the model'} ({f.op} on {shapes}): {f.message}; layers that ran before: {tail}"
     else:
-        msg = f"the forward pass raised {type(outcome.exception).__name__}: {first_line(outcome.exception)}; layers that ran: {tail}"  # type: ignore[arg-type]
+        exc = final.outcome.exception
+        msg = f"the forward pass raised {type(exc).__name__}: {first_line(exc)}; layers that ran: {tail}"
     return Finding(code="CS903", message=msg, layer=f.where if f else None)
 
 

@@ -3,10 +3,11 @@ derive the fix with the arithmetic in real numbers."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 from . import arithmetic as ar
-from .pairing import CROP, PAD, RESIZE, UP, Graph
+from .pairing import CROP, MERGE, PAD, RESIZE, UP, Graph
 from .records import Finding, Fix, LayerEvent, Pair, Shape, fmt_shape, fmt_value, op_family
 
 _LABELS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
@@ -144,23 +145,102 @@ def _why(down: LayerEvent, dims: Sequence[int]) -> str:
     return line
 
 
-def _hider(graph: Graph, pair: Pair, up: LayerEvent, expected: Shape, actual: Shape) -> LayerEvent | None:
-    """A crop, pad or resize that makes the mismatch disappear before anything notices."""
-    for ev in graph.downstream(up.index):
-        role = graph.role(ev)
-        if role in (CROP, PAD, RESIZE) and ev.out_spatial == expected:
+@dataclass(frozen=True)
+class Mismatch:
+    """A pair whose up does not give back the size its down's level took."""
+
+    pair: Pair
+    up: LayerEvent
+    down: LayerEvent
+    expected: Shape
+    """The size the level took (before the pads written in front of the down)."""
+    actual: Shape
+    """The size the level gives back (the up's output and what its output chain adds)."""
+    chain: tuple[LayerEvent, ...] = ()
+    """Crops, pads and small resizes written right after the up."""
+    pads: tuple[LayerEvent, ...] = ()
+    """Pads written right in front of the down."""
+
+    @property
+    def delta(self) -> Shape:
+        return tuple(e - a for e, a in zip(self.expected, self.actual))
+
+    @property
+    def target(self) -> Shape:
+        """The output size the up itself must give for the level to round-trip (the size a
+        virtual fix forces)."""
+        return tuple(o + d for o, d in zip(self.up.out_spatial, self.delta))
+
+    @property
+    def culprit(self) -> LayerEvent:
+        """The layer at fault: the up, unless its own output is right and an event of its
+        output chain changes the size."""
+        chain_delta = tuple(a - o for a, o in zip(self.actual, self.up.out_spatial))
+        if any(chain_delta) and self.up.out_spatial == self.expected:
+            for ev in self.chain:
+                if ev.out_spatial != ev.in_spatial:
+                    return ev
+        return self.up
+
+
+def compare(graph: Graph, pair: Pair) -> Mismatch | None:
+    """The mismatch of one pair, or None when it round-trips or cannot be compared (settings
+    eager rejects and empty tensors are findings of their own)."""
+    if pair.down is None or pair.up not in graph.by_name or pair.down not in graph.by_name:
+        return None
+    up, down = graph.by_name[pair.up], graph.by_name[pair.down]
+    if down.ndim != up.ndim or not params_valid(up) or not params_valid(down):
+        return None
+    if family(up) == "conv_transpose" and _illegal_output_padding(up):
+        return None  # CS201 says it
+    expected = graph.level_input(down)
+    actual, _seen = graph.level_output(up)
+    if any(v < 1 for v in up.in_spatial + down.in_spatial + up.out_spatial + tuple(expected) + tuple(actual)):
+        return None
+    if tuple(expected) == tuple(actual):
+        return None
+    return Mismatch(pair, up, down, tuple(expected), tuple(actual), tuple(graph.output_chain(up)), tuple(graph.input_pads(down)))
+
+
+def restored(graph: Graph, pair: Pair) -> bool | None:
+    """Whether the pair round-trips as the rest of the model saw it in this pass (with the
+    virtual fixes applied); None when it cannot be compared."""
+    if pair.down is None or pair.up not in graph.by_name or pair.down not in graph.by_name:
+        return None
+    up, down = graph.by_name[pair.up], graph.by_name[pair.down]
+    return tuple(graph.level_output(up)[1]) == tuple(graph.level_input(down))
+
+
+def skip_hider(graph: Graph, m: Mismatch) -> LayerEvent | None:
+    """A crop, pad or resize that makes the up's level fit a merge although it does not
+    round-trip (on the up's branch after its output chain, or on the skip's branch)."""
+    expected, actual = m.expected, m.actual
+    start = m.chain[-1].index if m.chain else m.up.index
+    for ev in graph.downstream(start):
+        if graph.role(ev) in (CROP, PAD, RESIZE) and ev.out_spatial == expected:
             return ev
-    if pair.via and pair.via in graph.by_name:
-        merge = graph.by_name[pair.via]
+    via = m.pair.via
+    merges = [graph.by_name[via]] if via and via in graph.by_name else [
+        ev for ev in graph.downstream(start) if graph.role(ev) == MERGE
+    ][:1]
+    for merge in merges:
         for feed in merge.feeds:
-            for ev in graph.path_between(feed, up.index):
+            for ev in graph.path_between(feed, start):
                 if graph.role(ev) in (CROP, PAD, RESIZE) and ev.out_spatial in (expected, actual):
                     return ev
     return None
 
 
-_HIDDEN_CODE = {CROP: "CS301", PAD: "CS302", RESIZE: "CS303"}
-_HIDDEN_WORD = {CROP: "cropping", PAD: "padding", RESIZE: "resizing"}
+def adjuster(m_chain: Sequence[LayerEvent]) -> LayerEvent | None:
+    """The first event of an up's output chain that changes the size."""
+    for ev in m_chain:
+        if ev.out_spatial != ev.in_spatial:
+            return ev
+    return None
+
+
+HIDDEN_CODE = {CROP: "CS301", PAD: "CS302", RESIZE: "CS303"}
+HIDDEN_WORD = {CROP: "cropping", PAD: "padding", RESIZE: "resizing"}
 
 
 def event_ref(e: LayerEvent) -> str:
@@ -174,100 +254,86 @@ def event_ref(e: LayerEvent) -> str:
     return f"{text} ({e.location})" if e.location else text
 
 
-def check_pair(graph: Graph, pair: Pair, crash_notes: dict[str, str], hidden: dict[str, tuple[str, str]]) -> Finding | None:
-    """The finding for one pair, or None when it round-trips. ``hidden`` remembers, across
-    passes, the ups whose mismatch a crop/pad/resize hid (a later pass with the fix applied
-    virtually no longer sees the crop)."""
-    up = graph.by_name[pair.up]
-    if pair.down is None:
-        return _unpaired(up)
-    down = graph.by_name[pair.down]
-    if down.ndim != up.ndim or not params_valid(up) or not params_valid(down):
-        return None  # parameters eager rejects outright are CS203 findings of their own
-    if any(v < 1 for v in up.in_spatial + down.in_spatial + up.out_spatial):
-        return None  # an empty tensor is the CS204 of the layer that made it
-    expected, actual = down.in_spatial, up.out_spatial
-    if expected == actual or family(up) == "conv_transpose" and _illegal_output_padding(up):
-        return None
-    bad = [i for i in range(up.ndim) if expected[i] != actual[i]]
+@dataclass(frozen=True)
+class Remedy:
+    output_padding: tuple[int, ...] | None
+    """The output_padding that makes the level round-trip, when a legal one does."""
+    code: str
+    tail: str
+    suggestions: tuple[str, ...] = ()
+
+
+def describe(m: Mismatch) -> str:
+    """``up2: ConvTranspose2d gives 27x27, down2 (Conv2d) took 28x28: <arithmetic>``, with
+    the trims after the up and the pads before the down named."""
+    up, down = m.up, m.down
+    bad = [i for i in range(up.ndim) if m.expected[i] != m.actual[i]]
     arith = _per_dim([up_arithmetic(up, i) for i in range(up.ndim)], up.ndim, bad)
-    head = (
-        f"{subject(up)} gives {fmt_shape(actual)}, {label(down.name)} ({down.kind}) took {fmt_shape(expected)}: {arith}"
-    )
-    fix, code, tail, suggestions = _remedy(up, down, expected)
-    hider = _hider(graph, pair, up, expected, actual)
-    if hider is not None:
-        role = graph.role(hider)
-        hidden[up.name] = (_HIDDEN_CODE[role], f"hidden by {_HIDDEN_WORD[role]} at {event_ref(hider)}")
-    if up.name in hidden:
-        hidden_code, words = hidden[up.name]
-        head += f"; {words}"
-        if family(up) == "max_unpool" and any(a < x for a, x in zip(actual, expected)):
-            # the crop hides the size, not the indices: they still point past the smaller output
-            head += (
-                f", but {label(down.name)}'s indices can point past the {fmt_shape(actual)} output: "
-                f"eager torch raises 'Found an invalid max index' for some inputs"
-            )
-        else:
-            code = hidden_code
-    note = crash_notes.get(up.name)
-    message = f"{head}; {tail}"
-    if note:
-        message += f". Without the fix, {note}"
-    return Finding(
-        code=code,
-        message=message,
-        up=up.name,
-        down=down.name,
-        expected=expected,
-        actual=actual,
-        fix=fix,
-        location=up.location,
-        suggestions=suggestions,
-        layer=up.name,
-        detail=_why(down, bad),
-    )
+    gives = f"gives {fmt_shape(up.out_spatial)}"
+    if m.actual != up.out_spatial:
+        ends = [ev for ev in m.chain if ev.out_spatial != ev.in_spatial]
+        how = ", ".join(f"{HIDDEN_WORD.get(_role_of(ev), 'resizing')} at {event_ref(ev)}" for ev in ends)
+        gives += f", {fmt_shape(m.actual)} after {how}"
+    took = f"{label(down.name)} ({down.kind}) took {fmt_shape(m.expected)}"
+    if m.pads:
+        took += f" (before {event_ref(m.pads[-1])} padded it to {fmt_shape(m.pads[0].out_spatial)})"
+    return f"{subject(up)} {gives}, {took}: {arith}"
 
 
-def _remedy(up: LayerEvent, down: LayerEvent, expected: Shape) -> tuple[Fix | None, str, str, tuple[str, ...]]:
-    """(fix, code, the sentence that says what to do, further suggestions)."""
+def _role_of(ev: LayerEvent) -> str:
+    if ev.op == "crop":
+        return CROP
+    if ev.op == "pad":
+        return PAD
+    return RESIZE
+
+
+def remedy(m: Mismatch) -> Remedy:
+    """What fixes the mismatch: an output_padding when a legal one does, else what to do."""
+    up, down = m.up, m.down
     fam = family(up)
-    target = fmt_size(expected)
-    labels = dim_labels(up.ndim)
+    target = fmt_size(m.expected)
     shape_expr = f"{_input_expr(down)}.shape[-{up.ndim}:]"
     if fam == "conv_transpose":
-        p = up.params
-        needed = [
-            ar.needed_output_padding(
-                expected[i], up.in_spatial[i], p["kernel_size"][i], p["stride"][i], p["padding"][i], p["dilation"][i]
-            )
+        return _transpose_remedy(m, target, shape_expr)
+    if fam == "max_unpool":
+        return _unpool_remedy(up, down, m.target, shape_expr, target)
+    if fam == "interpolate":
+        return Remedy(None, "CS103", f"call F.interpolate(x, size={shape_expr}) instead of a fixed scale to get {target}", (
+            f"or use input sizes for which {label(down.name)} divides exactly",
+        ))
+    if fam == "pixel_shuffle":
+        return Remedy(None, "CS103", f"use input sizes that {label(down.name)} divides exactly, or crop/pad explicitly to {target}")
+    return Remedy(None, "CS103", f"make {label(up.name)} give {target}")
+
+
+def _transpose_remedy(m: Mismatch, target: str, shape_expr: str) -> Remedy:
+    up, down = m.up, m.down
+    p = up.params
+    labels = dim_labels(up.ndim)
+    limits = [ar.output_padding_limit(p["stride"][i], p["dilation"][i]) for i in range(up.ndim)]
+    needed = [p["output_padding"][i] + m.delta[i] for i in range(up.ndim)]
+    if p.get("output_size_given"):
+        # forward(x, output_size=...) picks output_padding itself: the size asked for is wrong
+        ranges = [
+            ar.output_size_range(up.in_spatial[i], p["kernel_size"][i], p["stride"][i], p["padding"][i], p["dilation"][i])
             for i in range(up.ndim)
         ]
-        limits = [ar.output_padding_limit(p["stride"][i], p["dilation"][i]) for i in range(up.ndim)]
-        if p.get("output_size_given"):
-            # forward(x, output_size=...) picks output_padding itself: the size asked for is wrong
-            ranges = [
-                ar.output_size_range(up.in_spatial[i], p["kernel_size"][i], p["stride"][i], p["padding"][i], p["dilation"][i])
-                for i in range(up.ndim)
-            ]
-            if all(lo <= expected[i] <= hi for i, (lo, hi) in enumerate(ranges)):
-                return None, "CS102", f"the output_size passed to {label(up.name)} in forward asks for {fmt_shape(up.out_spatial)}; pass output_size={shape_expr} to get {target}", ()
-            accepted = ", ".join(f"{labels[i]} {lo}..{hi}" for i, (lo, hi) in enumerate(ranges))
-            return None, "CS102", f"no output_size can give {target}: {label(up.name)} accepts only {accepted} for a {fmt_shape(up.in_spatial)} input", ()
-        if all(0 <= n < lim for n, lim in zip(needed, limits)):
-            fix = Fix(up.name, tuple(needed))
-            return fix, "CS101", f"set output_padding={fmt_value(needed)} to get {target}", ()
-        wrong = [i for i in range(up.ndim) if not 0 <= needed[i] < limits[i]]
-        reasons = ", ".join(
-            f"{labels[i]} would need {needed[i]}" for i in wrong
-        )
-        tail = (
-            f"no legal output_padding gives {target} ({reasons}; it must lie in 0..{min(limits[i] for i in wrong) - 1})"
-        )
-        suggestions = []
+        want = m.target
+        if all(lo <= want[i] <= hi for i, (lo, hi) in enumerate(ranges)):
+            return Remedy(None, "CS102", f"the output_size passed to {label(up.name)} in forward asks for {fmt_shape(up.out_spatial)}; pass output_size={shape_expr} to get {target}")
+        accepted = ", ".join(f"{labels[i]} {lo}..{hi}" for i, (lo, hi) in enumerate(ranges))
+        return Remedy(None, "CS102", f"no output_size can give {target}: {label(up.name)} accepts only {accepted} for a {fmt_shape(up.in_spatial)} input")
+    if all(0 <= n < lim for n, lim in zip(needed, limits)):
+        return Remedy(tuple(needed), "CS101", f"set output_padding={fmt_value(needed)} to get {target}")
+    wrong = [i for i in range(up.ndim) if not 0 <= needed[i] < limits[i]]
+    reasons = ", ".join(f"{labels[i]} would need {needed[i]}" for i in wrong)
+    tail = f"no output_padding fixes this: no legal output_padding gives {target} ({reasons}; it must lie in 0..{min(limits[i] for i in wrong) - 1})"
+    suggestions: list[str] = []
+    if not m.chain:
         alts = []
         for i in range(up.ndim):
-            options = ar.padding_alternatives(expected[i], up.in_spatial[i], p["kernel_size"][i], p["stride"][i], p["dilation"][i])
+            options = ar.padding_alternatives(m.target[i], up.in_spatial[i], p["kernel_size"][i], p["stride"][i], p["dilation"][i])
             current = p["padding"][i]
             options.sort(key=lambda po: (abs(po[0] - current), po[1]))
             alts.append(options[0] if options else None)
@@ -278,27 +344,18 @@ def _remedy(up: LayerEvent, down: LayerEvent, expected: Shape) -> tuple[Fix | No
         else:
             kalts = []
             for i in range(up.ndim):
-                options = ar.kernel_alternatives(expected[i], up.in_spatial[i], p["stride"][i], p["padding"][i], p["dilation"][i])
+                options = ar.kernel_alternatives(m.target[i], up.in_spatial[i], p["stride"][i], p["padding"][i], p["dilation"][i])
                 kalts.append(options[0] if options else None)
             if all(a is not None for a in kalts):
                 suggestions.append(
                     f"set kernel_size={fmt_value([a[0] for a in kalts])}, output_padding={fmt_value([a[1] for a in kalts])} on {label(up.name)}"  # type: ignore[index]
                 )
-        lead = "or change" if suggestions else "change"
-        suggestions.append(f"{lead} the input size so that {label(down.name)} and {label(up.name)} mirror each other")
-        return None, "CS102", tail, tuple(suggestions)
-    if fam == "max_unpool":
-        return _unpool_remedy(up, down, expected, shape_expr, target)
-    if fam == "interpolate":
-        return None, "CS103", f"call F.interpolate(x, size={shape_expr}) instead of a fixed scale to get {target}", (
-            f"or use input sizes for which {label(down.name)} divides exactly",
-        )
-    if fam == "pixel_shuffle":
-        return None, "CS103", f"use input sizes that {label(down.name)} divides exactly, or crop/pad explicitly to {target}", ()
-    return None, "CS103", f"make {label(up.name)} give {target}", ()
+    lead = "or change" if suggestions else "change"
+    suggestions.append(f"{lead} the input size so that {label(down.name)} and {label(up.name)} mirror each other")
+    return Remedy(None, "CS102", tail, tuple(suggestions))
 
 
-def _unpool_remedy(up: LayerEvent, down: LayerEvent, expected: Shape, shape_expr: str, target: str) -> tuple[None, str, str, tuple[str, ...]]:
+def _unpool_remedy(up: LayerEvent, down: LayerEvent, expected: Shape, shape_expr: str, target: str) -> Remedy:
     """MaxUnpool takes output_size= only within (default - stride, default + stride)."""
     p = up.params
     ranges = [
@@ -306,17 +363,50 @@ def _unpool_remedy(up: LayerEvent, down: LayerEvent, expected: Shape, shape_expr
         for i in range(up.ndim)
     ]
     if all(lo <= expected[i] <= hi for i, (lo, hi) in enumerate(ranges)):
-        return None, "CS103", (
+        return Remedy(None, "CS103", (
             f"pass output_size={shape_expr} to {label(up.name)} to get {target} "
             f"(without it eager torch may also raise 'Found an invalid max index', depending on the data)"
-        ), ()
+        ))
     labels = dim_labels(up.ndim)
     accepted = ", ".join(f"{labels[i]} {lo}..{hi}" for i, (lo, hi) in enumerate(ranges))
-    return None, "CS103", (
+    return Remedy(None, "CS103", (
         f"no output_size= can give {target}: {label(up.name)} accepts only {accepted} for a {fmt_shape(up.in_spatial)} input"
     ), (
         f"give {label(down.name)} and {label(up.name)} the same kernel_size and stride, without dilation or padding, so the unpool can mirror the pool",
         "or use input sizes the pool divides exactly",
+    ))
+
+
+def unpool_indices_warning(m: Mismatch) -> str:
+    """A crop hides a smaller MaxUnpool output, not the indices that point past it."""
+    if family(m.up) == "max_unpool" and any(a < x for a, x in zip(m.up.out_spatial, m.expected)):
+        return (
+            f"{label(m.down.name)}'s indices can point past the {fmt_shape(m.up.out_spatial)} output: "
+            f"eager torch raises 'Found an invalid max index' for some inputs"
+        )
+    return ""
+
+
+def pair_finding(
+    m: Mismatch,
+    code: str,
+    message: str,
+    fix: Fix | None = None,
+    suggestions: Sequence[str] = (),
+) -> Finding:
+    bad = [i for i in range(m.up.ndim) if m.expected[i] != m.actual[i]]
+    return Finding(
+        code=code,
+        message=message,
+        up=m.up.name,
+        down=m.down.name,
+        expected=m.expected,
+        actual=m.actual,
+        fix=fix,
+        location=m.culprit.location if m.culprit is not m.up else m.up.location,
+        suggestions=tuple(suggestions),
+        layer=m.culprit.name,
+        detail=_why(m.down, bad),
     )
 
 
@@ -484,7 +574,7 @@ def _illegal_op_finding(graph: Graph, e: LayerEvent, down_name: str | None, bad:
     expected = None
     if down_name is not None and down_name in graph.by_name:
         down = graph.by_name[down_name]
-        expected = down.in_spatial
+        expected = graph.level_input(down)
         needed = [
             ar.solve_output_padding(expected[i], e.in_spatial[i], p["kernel_size"][i], p["stride"][i], p["padding"][i], p["dilation"][i])
             for i in range(e.ndim)
@@ -507,15 +597,10 @@ def _illegal_op_finding(graph: Graph, e: LayerEvent, down_name: str | None, bad:
     )
 
 
-def check(
-    graph: Graph,
-    pairs: Sequence[Pair],
-    crash_notes: dict[str, str] | None = None,
-    hidden: dict[str, tuple[str, str]] | None = None,
-) -> list[Finding]:
-    notes = crash_notes or {}
-    memory = {} if hidden is None else hidden
-    findings = [f for f in (check_pair(graph, p, notes, memory) for p in pairs) if f is not None]
+def check_events(graph: Graph, pairs: Sequence[Pair]) -> list[Finding]:
+    """Findings that need no witness beyond the trace: settings eager rejects, empty outputs,
+    channel mismatches, adaptive pooling, unpaired ups (info)."""
+    findings = [f for f in (_unpaired(graph.by_name[p.up]) for p in pairs if p.down is None and p.up in graph.by_name) if f is not None]
     findings.extend(check_parameters(graph, pairs))
     findings.extend(check_adaptive(graph))
     return findings

@@ -1,21 +1,57 @@
 """Match each upsampling event with the downsampling event it should invert.
 
 Order of evidence: pairs named explicitly, then skip connections (the up's output is merged
-with a tensor that was also the input of a down), then mirror order (a stack: each up takes
-the most recent free down with the same number of spatial dims).
+with a tensor that was also the input of a down), then mirror order by scale: the encoder's
+levels form a stack; an up takes the most recent level whose factor it undoes, a chain of ups
+whose factors multiply to a level's factor takes that level (the chain's end is compared with
+the level's input), and an up whose factor is the product of several levels takes them all.
+An up whose factor fits nothing stays unpaired.
+
+Each call of a layer is its own event (a shared module applied at two levels is two events,
+``down`` and ``down#2``). Layers that read the same tensor, or tensors of the same level
+(a strided conv and its strided shortcut; the real and imaginary halves of a complex
+convolution; a deconv and an interpolate summed), form one level.
+
+The size a level *took* is the size before any ``F.pad`` written right in front of its first
+down; the size an up *gives back* is the size after the crops, pads and small resizes written
+right after it (see ``Graph.level_input`` and ``Graph.level_output``).
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from .records import MODEL_INPUT, LayerEvent, Pair, op_family
+from .records import MODEL_INPUT, LayerEvent, Pair, Shape, op_family
 
 UP, DOWN, LAYER, MERGE, CROP, PAD, RESIZE, ADAPTIVE = (
     "up", "down", "layer", "merge", "crop", "pad", "resize", "adaptive",
 )
+MERGE_OPS = ("cat", "stack", "add", "sub", "mul")
 _TRANSPARENT = (LAYER, CROP, PAD, RESIZE)
 """Roles a lineage walk passes through: they keep the tensor's place in the encoder/decoder."""
+_ADJUST = (CROP, PAD, RESIZE)
+"""Roles that trim, pad or nudge a tensor to a size (part of the level they follow)."""
+
+Factor = tuple[float, ...]
+
+
+def _integral(x: float) -> bool:
+    return abs(x - round(x)) < 1e-9
+
+
+def same_factor(a: Factor, b: Factor) -> bool:
+    return len(a) == len(b) and all(math.isclose(x, y, rel_tol=1e-6) for x, y in zip(a, b))
+
+
+def _times(a: Factor, b: Factor) -> Factor:
+    return tuple(x * y for x, y in zip(a, b))
+
+
+def _below(a: Factor, b: Factor) -> bool:
+    """``a`` can grow into ``b`` by multiplying with further factors >= 1."""
+    return all(x <= y * (1 + 1e-9) for x, y in zip(a, b)) and not same_factor(a, b)
 
 
 class Graph:
@@ -28,17 +64,15 @@ class Graph:
         for e in self.events:
             for feed in e.feeds:
                 for src in feed:
-                    if src != MODEL_INPUT:
+                    if src != MODEL_INPUT and src in self.children and e.index not in self.children[src]:
                         self.children[src].append(e.index)
-        self.roles: list[str] = []
-        for e in self.events:
-            self.roles.append(self._role(e))
+        self.roles: list[str] = [self._role(e) for e in self.events]
 
     def role(self, e: LayerEvent) -> str:
         return self.roles[e.index]
 
     def _role(self, e: LayerEvent) -> str:
-        if e.op in ("cat", "stack", "add"):
+        if e.op in MERGE_OPS:
             return MERGE
         if e.op == "crop":
             return CROP
@@ -67,7 +101,8 @@ class Graph:
             return self._interpolate_role(e)
         return LAYER
 
-    def _interpolate_role(self, e: LayerEvent) -> str:
+    @staticmethod
+    def _interpolate_role(e: LayerEvent) -> str:
         scale = e.params.get("scale_factor")
         if scale is not None:
             if all(s >= 1 for s in scale) and any(s > 1 for s in scale):
@@ -75,14 +110,38 @@ class Graph:
             if all(s <= 1 for s in scale) and any(s < 1 for s in scale):
                 return DOWN
             return LAYER
-        # size= given: right after an upsampler it only trims that upsampler's result.
-        if self.nearest(e.feeds[0], UP) is not None:
-            return RESIZE if e.out_spatial != e.in_spatial else LAYER
-        if all(o >= i for o, i in zip(e.out_spatial, e.in_spatial)) and e.out_spatial != e.in_spatial:
-            return UP
-        if all(o <= i for o, i in zip(e.out_spatial, e.in_spatial)) and e.out_spatial != e.in_spatial:
-            return DOWN
-        return LAYER
+        ins, outs = e.in_spatial, e.out_spatial
+        if outs == ins or not ins or any(i < 1 for i in ins) or any(o < 1 for o in outs):
+            return LAYER
+        ratios = [o / i for o, i in zip(outs, ins)]
+        # A resize to a given size that changes the size by less than half nudges a tensor to
+        # a size (an adjustment, part of the level before it); a larger one is a level itself.
+        if all(r >= 1 for r in ratios):
+            return UP if max(ratios) >= 1.5 else RESIZE
+        if all(r <= 1 for r in ratios):
+            return DOWN if min(ratios) <= 1 / 1.5 else RESIZE
+        return RESIZE
+
+    # scale -------------------------------------------------------------------------------
+    def factor(self, e: LayerEvent) -> Factor:
+        """How much ``e`` scales each spatial dim (>= 1 for downs and ups alike)."""
+        fam = op_family(e.op)
+        family = fam[0] if fam else e.op
+        p = e.params
+        if family in ("conv", "conv_transpose", "max_pool", "avg_pool", "max_unpool"):
+            return tuple(float(s) for s in p["stride"])
+        if family in ("pixel_shuffle", "pixel_unshuffle"):
+            return tuple(float(p["factor"]) for _ in range(e.ndim))
+        if family == "interpolate":
+            scale = p.get("scale_factor")
+            if scale is not None:
+                return tuple(s if s >= 1 else 1 / s for s in scale)
+            ins, outs = e.in_spatial, e.out_spatial
+            ratios = [max(o, 1) / max(i, 1) for o, i in zip(outs, ins)]
+            ratios = [r if r >= 1 else 1 / r for r in ratios]
+            # a resize to a size names no exact factor: the nearest whole one
+            return tuple(float(round(r)) if round(r) >= 1 and abs(r - round(r)) <= 0.34 * round(r) else r for r in ratios)
+        return tuple(1.0 for _ in range(e.ndim))
 
     # lineage ---------------------------------------------------------------------------
     def nearest(self, feed: Iterable[int], role: str, through: tuple[str, ...] = _TRANSPARENT) -> LayerEvent | None:
@@ -97,7 +156,7 @@ class Graph:
                 continue
             seen.add(i)
             ev = self.events[i]
-            r = self.roles[i] if i < len(self.roles) else self._role(ev)
+            r = self.roles[i]
             if r == role:
                 if best is None or ev.index > best.index:
                     best = ev
@@ -136,6 +195,91 @@ class Graph:
                 todo.extend(self.children[i])
         return sorted(out, key=lambda e: e.index)
 
+    def ancestors(self, feed: Iterable[int]) -> set[int]:
+        """Every event whose output reached ``feed`` (through any input)."""
+        seen: set[int] = set()
+        todo = [i for i in feed if i != MODEL_INPUT]
+        while todo:
+            i = todo.pop()
+            if i in seen:
+                continue
+            seen.add(i)
+            for f in self.events[i].feeds:
+                todo.extend(j for j in f if j != MODEL_INPUT and j not in seen)
+        return seen
+
+    def related(self, a: LayerEvent, b: LayerEvent) -> bool:
+        """One of the two events fed the other."""
+        lo, hi = (a, b) if a.index < b.index else (b, a)
+        return lo.index in self.ancestors(x for f in hi.feeds for x in f)
+
+    # level boundaries ------------------------------------------------------------------
+    def input_pads(self, down: LayerEvent) -> list[LayerEvent]:
+        """The ``F.pad`` calls written right in front of ``down`` (TensorFlow-style 'same'
+        padding, reflect padding before a functional conv), nearest first."""
+        pads: list[LayerEvent] = []
+        feed = down.feeds[0] if down.feeds else ()
+        while len(feed) == 1 and feed[0] != MODEL_INPUT:
+            ev = self.events[feed[0]]
+            if self.roles[ev.index] != PAD:
+                break
+            pads.append(ev)
+            feed = ev.feeds[0] if ev.feeds else ()
+        return pads
+
+    def level_input(self, down: LayerEvent) -> Shape:
+        """The spatial size a level took: the down's input before the pads written for it."""
+        pads = self.input_pads(down)
+        return pads[-1].in_spatial if pads else down.in_spatial
+
+    def level_feed(self, down: LayerEvent) -> tuple[int, ...]:
+        """The provenance of the tensor the level took (before its pads)."""
+        pads = self.input_pads(down)
+        src = pads[-1] if pads else down
+        return tuple(src.feeds[0]) if src.feeds else ()
+
+    def output_chain(self, up: LayerEvent) -> list[LayerEvent]:
+        """The crops, pads and small resizes written right after ``up`` (and shape-keeping
+        layers between them), up to the first event that is anything else or that another
+        tensor also reaches."""
+        chain: list[LayerEvent] = []
+        current = up
+        while True:
+            kids = self.children[current.index]
+            if len(kids) != 1:
+                break
+            nxt = self.events[kids[0]]
+            role = self.roles[nxt.index]
+            single = len(nxt.feeds) == 1
+            if role in _ADJUST and single:
+                chain.append(nxt)
+            elif role == LAYER and single and nxt.in_spatial == nxt.out_spatial and nxt.ndim == up.ndim:
+                chain.append(nxt)
+            else:
+                break
+            current = nxt
+        # trailing shape-keeping layers say nothing about the level's size
+        while chain and self.roles[chain[-1].index] == LAYER:
+            chain.pop()
+        return chain
+
+    def effective_out(self, e: LayerEvent) -> Shape:
+        """The spatial size the rest of the model saw from ``e`` (after a virtual fix)."""
+        return e.forced_shape[-e.ndim:] if e.forced_shape is not None and e.ndim else e.out_spatial
+
+    def level_output(self, up: LayerEvent) -> tuple[Shape, Shape]:
+        """(actual, seen): the size the level gives back, computed from the up's own output
+        plus what its output chain adds; and the size the rest of the model saw (with a
+        virtual fix applied to the up)."""
+        chain = self.output_chain(up)
+        raw = up.out_spatial
+        if not chain:
+            return raw, self.effective_out(up)
+        end = chain[-1].out_spatial
+        seen_up = self.effective_out(up)
+        delta = tuple(b - a for a, b in zip(seen_up, end))
+        return tuple(r + d for r, d in zip(raw, delta)), end
+
     def ups(self) -> list[LayerEvent]:
         return [e for e in self.events if self.roles[e.index] == UP]
 
@@ -144,13 +288,13 @@ class Graph:
 
 
 def _skip_partner(graph: Graph, up: LayerEvent, skip_feed: tuple[int, ...], taken: set[str]) -> LayerEvent | None:
-    """The free down whose input is the skip tensor, or its nearest ancestor through
+    """The free down whose level input is the skip tensor, or its nearest ancestor through
     non-resampling layers."""
     frontier = set(skip_feed)
     seen: set[int] = set()
     downs = [d for d in graph.downs() if d.index < up.index and d.name not in taken and d.ndim == up.ndim and d.feeds]
     while frontier:
-        candidates = [d for d in downs if frontier & set(d.feeds[0])]
+        candidates = [d for d in downs if frontier & (set(d.feeds[0]) | set(graph.level_feed(d)))]
         if candidates:
             return max(candidates, key=lambda d: d.index)
         seen |= frontier
@@ -181,51 +325,151 @@ def find_pairs(events: Sequence[LayerEvent], explicit: Sequence[tuple[str, str]]
                 if j == i:
                     continue
                 down = _skip_partner(graph, up, other, taken)
-                if down is not None:
+                if down is not None and same_factor(graph.factor(down), graph.factor(up)):
                     pairs[up.name] = Pair(down.name, up.name, "skip", f"{merge.kind} at {merge.name}", via=merge.name)
                     taken.add(down.name)
                     break
-    _mirror(graph, pairs, taken)
+    _Mirror(graph, pairs, taken).run()
     order = {e.name: e.index for e in graph.events}
     return sorted(pairs.values(), key=lambda p: order.get(p.up, 0))
 
 
-def _mirror(graph: Graph, pairs: dict[str, Pair], taken: set[str]) -> None:
-    """Pair the remaining ups in mirror order. The stack holds one entry per level: downs that
-    read the same tensor (a strided conv and its strided shortcut in a residual block) are one
-    level. An up takes the most recent free level; a resize to a given size
-    (``F.interpolate(size=...)``) takes the most recent level whose input size it gives back
-    exactly, when there is one (an FCN head that resizes straight to the input undoes the whole
-    encoder, and the levels it jumps over are used up)."""
-    stack: list[list[LayerEvent]] = []
-    for e in graph.events:
-        role = graph.role(e)
-        if role == ADAPTIVE:
-            stack = []  # a fixed output size: nothing after it mirrors what came before
-        elif role == DOWN:
-            top = stack[-1] if stack else None
-            if top is not None and top[0].feeds[:1] == e.feeds[:1] and top[0].in_spatial == e.in_spatial:
-                top.append(e)
-            else:
-                stack.append([e])
-        elif role == UP:
-            if e.name in pairs:
-                partner = pairs[e.name].down
-                stack = [level for level in stack if all(d.name != partner for d in level)]
-                continue
-            free = [k for k, level in enumerate(stack) if level[0].name not in taken and level[0].ndim == e.ndim]
-            if not free:
-                pairs[e.name] = Pair(None, e.name, "none", "no downsampling layer left to pair with")
-                continue
-            # Only a resize to a given size declares its target; any other up mirrors one level.
-            targeted = op_family(e.op) == ("interpolate", 0) and e.params.get("size") is not None
-            exact = [k for k in free if stack[k][0].in_spatial == e.out_spatial] if targeted else []
-            k = exact[-1] if exact else free[-1]
-            down = stack[k][0]
-            how = "mirror order" if k == free[-1] else "mirror order by shape (it gives back this layer's input size)"
-            pairs[e.name] = Pair(down.name, e.name, "mirror", how)
-            taken.update(d.name for level in stack[k:] for d in level)
-            del stack[k:]
+@dataclass
+class _Level:
+    downs: list[LayerEvent]
+    factor: Factor
+
+    @property
+    def first(self) -> LayerEvent:
+        return self.downs[0]
+
+
+class _Mirror:
+    """Mirror pairing by scale for the ups that explicit and skip pairs left."""
+
+    def __init__(self, graph: Graph, pairs: dict[str, Pair], taken: set[str]):
+        self.graph = graph
+        self.pairs = pairs
+        self.taken = taken
+        self.stack: list[_Level] = []
+        self.chain: list[LayerEvent] = []
+        self.last_up: tuple[LayerEvent, Pair] | None = None
+
+    def run(self) -> None:
+        for e in self.graph.events:
+            role = self.graph.role(e)
+            if role == ADAPTIVE:
+                self._close_chain()
+                self.stack = []  # a fixed output size: nothing after it mirrors what came before
+                self.last_up = None
+            elif role == DOWN:
+                self._down(e)
+            elif role == UP:
+                self._up(e)
+        self._close_chain()
+
+    def _down(self, e: LayerEvent) -> None:
+        self.last_up = None
+        top = self.stack[-1] if self.stack else None
+        if top is not None and self._siblings(top.downs[0], e):
+            top.downs.append(e)
+            if e.name in self.taken:
+                self.taken.add(top.first.name)
+        else:
+            self.stack.append(_Level([e], self.graph.factor(e)))
+
+    def _siblings(self, a: LayerEvent, b: LayerEvent) -> bool:
+        """Two resamplers at one level: same input size and factor, neither fed the other."""
+        g = self.graph
+        return (
+            a.ndim == b.ndim
+            and a.in_spatial == b.in_spatial
+            and same_factor(g.factor(a), g.factor(b))
+            and g.role(a) == g.role(b)
+            and not g.related(a, b)
+        )
+
+    def _up(self, e: LayerEvent) -> None:
+        g = self.graph
+        if self.last_up is not None and not self.chain and self._siblings(self.last_up[0], e) and e.name not in self.pairs:
+            # a parallel branch of the previous up: the same level
+            prev = self.last_up[1]
+            self.pairs[e.name] = Pair(prev.down, e.name, prev.evidence, prev.detail, via=prev.via)
+            return
+        if e.name in self.pairs:
+            partner = self.pairs[e.name].down
+            self._close_chain()
+            for k, level in enumerate(self.stack):
+                if any(d.name == partner for d in level.downs):
+                    del self.stack[k:]
+                    break
+            self.last_up = (e, self.pairs[e.name])
+            return
+        free = [k for k, level in enumerate(self.stack) if level.first.name not in self.taken and level.first.ndim == e.ndim]
+        if not self.chain and op_family(e.op) == ("interpolate", 0) and e.params.get("size") is not None:
+            # a resize to a given size declares its target: the level whose input it gives back
+            exact = [k for k in free if g.level_input(self.stack[k].first) == e.out_spatial]
+            if exact:
+                self._pair(e, exact[-1], "mirror order by shape (it gives back this layer's input size)")
+                return
+            # several resizes to one size (a decode head bringing every stage to the first one):
+            # a level used up before still is the one whose input they give back
+            before = [d for d in g.downs() if d.index < e.index and d.ndim == e.ndim and g.level_input(d) == e.out_spatial]
+            if before:
+                self.pairs[e.name] = Pair(before[-1].name, e.name, "mirror", "by shape (it gives back this layer's input size)")
+                self.last_up = (e, self.pairs[e.name])
+                return
+        if not free:
+            self._close_chain()
+            self.pairs[e.name] = Pair(None, e.name, "none", "no downsampling layer left to pair with")
+            self.last_up = None
+            return
+        top = free[-1]
+        want = self.stack[top].factor
+        have = g.factor(e)
+        if self.chain:
+            have = _times(self._chain_factor(), have)
+        if same_factor(have, want):
+            self._pair(e, top, "mirror order")
+            return
+        if _below(have, want):
+            self.chain.append(e)  # part of a chain of ups that undoes this level together
+            self.last_up = None
+            return
+        # an up that undoes several levels at once
+        product = want
+        for k in range(len(free) - 2, -1, -1):
+            product = _times(product, self.stack[free[k]].factor)
+            if same_factor(product, have):
+                self._pair(e, free[k], "mirror order (it undoes several levels)")
+                return
+            if not _below(product, have):
+                break
+        self._close_chain()
+        self.pairs[e.name] = Pair(None, e.name, "none", "no downsampling level with a matching scale factor")
+        self.last_up = None
+
+    def _chain_factor(self) -> Factor:
+        total = self.graph.factor(self.chain[0])
+        for u in self.chain[1:]:
+            total = _times(total, self.graph.factor(u))
+        return total
+
+    def _pair(self, e: LayerEvent, k: int, how: str) -> None:
+        down = self.stack[k].first
+        chain = tuple(u.name for u in self.chain)
+        pair = Pair(down.name, e.name, "mirror", how if not chain else f"{how}, with {', '.join(chain)} before it", chain=chain)
+        self.pairs[e.name] = pair
+        self.taken.update(d.name for level in self.stack[k:] for d in level.downs)
+        del self.stack[k:]
+        self.chain = []
+        self.last_up = (e, pair)
+
+    def _close_chain(self) -> None:
+        for u in self.chain:
+            if u.name not in self.pairs:
+                self.pairs[u.name] = Pair(None, u.name, "none", "part of a chain of upsampling layers that matches no level")
+        self.chain = []
 
 
 def resolve_explicit(
@@ -235,7 +479,7 @@ def resolve_explicit(
     ``modules``: every module name of the model, to tell a container from a typo."""
     import difflib
 
-    names = {e.name for e in events if e.op not in ("cat", "stack", "add", "crop")}
+    names = {e.name for e in events if e.op not in MERGE_OPS and e.op != "crop"}
     problems = []
     for down, up in explicit:
         for label, name in (("down", down), ("up", up)):

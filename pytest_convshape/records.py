@@ -262,7 +262,6 @@ class LayerEvent:
     location: SourceLocation | None = None
     forced_shape: Shape | None = None
     """Set when the tracer replaced the op's output with this shape (a virtual fix)."""
-    note: str = ""
 
     @property
     def in_spatial(self) -> Shape:
@@ -282,9 +281,15 @@ class Pair:
     detail: str = ""
     via: str | None = None
     """For ``skip`` pairs: the merge event (torch.cat/add/stack) that is the evidence."""
+    chain: tuple[str, ...] = ()
+    """Ups before ``up`` that undo the down's level together with it (a patch embedding of
+    stride 16 undone by four ConvTranspose of stride 2); ``up`` is the chain's end."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"down": self.down, "up": self.up, "evidence": self.evidence}
+        out: dict[str, Any] = {"down": self.down, "up": self.up, "evidence": self.evidence}
+        if self.chain:
+            out["chain"] = list(self.chain)
+        return out
 
 
 @dataclass(frozen=True)
@@ -317,6 +322,9 @@ class Finding:
     dim (filled by ``check(sizes=...)``)."""
     detail: str = ""
     """Why it happens: the downsampling layer's arithmetic in real numbers."""
+    witness: str = ""
+    """For a pair mismatch that is an error: what shows it matters (the op eager torch would
+    raise in, the output size that is not restored, or that the pair was named)."""
 
     @property
     def severity(self) -> str:
@@ -337,6 +345,7 @@ class Finding:
             "suggestions": list(self.suggestions),
             "detail": self.detail,
             "holds_for": self.holds_for or None,
+            "witness": self.witness or None,
         }
 
 
@@ -347,7 +356,3 @@ class TraceResult:
     events: tuple[LayerEvent, ...]
     device: str
     """``meta`` or ``cpu`` (the fallback pass)."""
-    fallback_reason: str = ""
-    error: str = ""
-    """The exception text when the forward raised and could not be continued."""
-    error_layer: str | None = None

@@ -87,6 +87,8 @@ def _table(rows: list[list[str]], header: list[str]) -> list[str]:
 def render_finding(f: Finding) -> list[str]:
     where = f"  {f.location}" if f.location else ""
     lines = [f"{f.code} {f.severity}{where}", f"  {f.message}"]
+    if f.witness:
+        lines.append(f"  witness: {f.witness}")
     if f.detail:
         lines.append(f"  why: {f.detail}")
     if f.fix is not None:

@@ -45,7 +45,20 @@ _MERGE_OPS = {
     "__add__": "add",
     "__radd__": "add",
     "__iadd__": "add",
+    "sub": "sub",
+    "sub_": "sub",
+    "subtract": "sub",
+    "__sub__": "sub",
+    "__rsub__": "sub",
+    "__isub__": "sub",
+    "mul": "mul",
+    "mul_": "mul",
+    "multiply": "mul",
+    "__mul__": "mul",
+    "__rmul__": "mul",
+    "__imul__": "mul",
 }
+_LIST_MERGES = ("cat", "concat", "concatenate", "stack")
 _CROP_OPS = {"__getitem__", "narrow"}
 
 
@@ -94,34 +107,25 @@ def _shape(t: Any) -> Shape:
 
 
 def _layer_params(family: str, ndim: int, bound: dict[str, Any], module: nn.Module | None) -> dict[str, Any]:
-    """Normalise the op's arguments into per-dim tuples; module settings win where the op
-    does not see them (padding_mode != zeros, output_size given at call time)."""
+    """Normalise the op's arguments into per-dim tuples. For a conv module with a non-zeros
+    padding_mode the op sees an input the module already padded: the module's own padding is
+    recorded instead (the event's input is the module's input)."""
     p: dict[str, Any] = {}
     if family in ("conv", "conv_transpose"):
         weight = bound["weight"]
         p["kernel_size"] = _shape(weight)[2:]
         p["stride"] = _tuple(bound.get("stride"), ndim, 1)
-        pad = bound.get("padding", 0)
-        if isinstance(pad, str):
-            p["padding_mode_str"] = pad
-            pad = 0 if pad == "valid" else None
-        if pad is None:  # 'same': PyTorch pads d*(k-1) in total, split unevenly for even kernels
-            p["padding"] = tuple(d * (k - 1) // 2 for d, k in zip(_tuple(bound.get("dilation"), ndim, 1), p["kernel_size"]))
-            p["same"] = True
-        else:
-            p["padding"] = _tuple(pad, ndim, 0)
         p["dilation"] = _tuple(bound.get("dilation"), ndim, 1)
+        pad = bound.get("padding", 0)
+        if module is not None and family == "conv" and getattr(module, "padding_mode", "zeros") != "zeros":
+            pad = module.padding
+        _set_padding(p, pad, ndim)
         p["groups"] = int(bound.get("groups", 1) or 1)
         p["weight_shape"] = _shape(weight)
         bias = bound.get("bias")
         p["bias_shape"] = _shape(bias) if isinstance(bias, torch.Tensor) else None
         if family == "conv_transpose":
             p["output_padding"] = _tuple(bound.get("output_padding"), ndim, 0)
-        if module is not None and getattr(module, "padding_mode", "zeros") != "zeros":
-            p["padding"] = _tuple(module.padding, ndim, 0)
-            p["padding_mode"] = module.padding_mode
-        if module is not None and family == "conv_transpose":
-            p["module_output_padding"] = _tuple(module.output_padding, ndim, 0)
     elif family in ("max_pool", "avg_pool"):
         p["kernel_size"] = _tuple(bound["kernel_size"], ndim, 1)
         stride = bound.get("stride")
@@ -152,6 +156,18 @@ def _layer_params(family: str, ndim: int, bound: dict[str, Any], module: nn.Modu
     return p
 
 
+def _set_padding(p: dict[str, Any], pad: Any, ndim: int) -> None:
+    """``padding`` per dim; ``'same'`` pads d*(k-1) in total (split unevenly for even kernels),
+    recorded as its left part with ``same=True``; ``'valid'`` is 0."""
+    if isinstance(pad, str):
+        if pad == "same":
+            p["padding"] = tuple(d * (k - 1) // 2 for d, k in zip(p["dilation"], p["kernel_size"]))
+            p["same"] = True
+            return
+        pad = 0
+    p["padding"] = _tuple(pad, ndim, 0)
+
+
 def _call_site() -> SourceLocation | None:
     """The first frame outside torch and this package: where the user called the op."""
     frame = sys._getframe(2)
@@ -172,13 +188,23 @@ class _Frame:
     family: str | None
     recorded: bool = False
     output_size_given: bool = False
+    input: Any = None
+
+
+class LinterBug(Exception):
+    """An exception raised by the linter's own code while tracing: never blamed on the model."""
 
 
 @dataclass
 class MergeRepair:
+    """A merge (torch.cat/add/...) that eager torch would reject, made to go on by resizing the
+    operands in ``branches`` to the spatial size of operand ``target``."""
+
     merge: str
     up_branch: int
     message: str
+    target: int = 0
+    shapes: tuple[Shape, ...] = ()
 
 
 @dataclass
@@ -188,6 +214,16 @@ class _Failure:
     in_shapes: tuple[Shape, ...]
     message: str
     events_before: int
+    feeds: tuple[int, ...] = ()
+    """Events whose outputs reached the failing op (to find what caused it)."""
+
+
+@dataclass(frozen=True)
+class Output:
+    """One tensor the forward returned: its shape and the events that fed it."""
+
+    shape: Shape
+    feeds: tuple[int, ...]
 
 
 class _Recorder(TorchFunctionMode):
@@ -201,6 +237,8 @@ class _Recorder(TorchFunctionMode):
         self.provenance: dict[int, tuple[weakref.ref, frozenset[int]]] = {}
         self.repairs: list[MergeRepair] = []
         self.failure: _Failure | None = None
+        self.op_error: BaseException | None = None
+        """The last exception raised by an op of the model (re-raised as it is)."""
 
     # provenance -------------------------------------------------------------------------
     def prov(self, t: torch.Tensor) -> frozenset[int]:
@@ -217,7 +255,16 @@ class _Recorder(TorchFunctionMode):
 
     # module stack ---------------------------------------------------------------------
     def pre_hook(self, module: nn.Module, args: Any, kwargs: Any) -> None:
+        try:
+            self._enter(module, args, kwargs)
+        except Exception as exc:
+            raise LinterBug(f"entering {self.names.get(id(module), '?')}: {type(exc).__name__}: {exc}") from exc
+
+    def _enter(self, module: nn.Module, args: Any, kwargs: Any) -> None:
         frame = _Frame(self.names.get(id(module), "?"), module, _module_family(module))
+        if frame.family is not None:
+            first = args[0] if args else next(iter(kwargs.values()), None) if kwargs else None
+            frame.input = first if isinstance(first, torch.Tensor) else None
         if frame.family in ("conv_transpose", "max_unpool"):
             # ConvTranspose.forward(x, output_size) / MaxUnpool.forward(x, indices, output_size)
             given = kwargs.get("output_size") if kwargs else None
@@ -241,7 +288,15 @@ class _Recorder(TorchFunctionMode):
 
     # interception ---------------------------------------------------------------------
     def __torch_function__(self, func: Callable, types: Any, args: tuple = (), kwargs: Mapping | None = None) -> Any:
-        kwargs = kwargs or {}
+        try:
+            return self._dispatch(func, args, kwargs or {})
+        except Exception as exc:
+            if exc is self.op_error or isinstance(exc, LinterBug):
+                raise
+            op = getattr(func, "__name__", str(func))
+            raise LinterBug(f"recording {op} in {self._path() or 'the model'}: {type(exc).__name__}: {exc}") from exc
+
+    def _dispatch(self, func: Callable, args: tuple, kwargs: Mapping) -> Any:
         op = getattr(func, "__name__", str(func))
         tensors = _tensors(args, kwargs)
         if op in _NORMS and tensors and _shape_only_norm(op, args, kwargs, tensors):
@@ -253,10 +308,11 @@ class _Recorder(TorchFunctionMode):
         fam = op_family(op)
         frame = self.stack[-1] if self.stack else None
         if frame is not None and frame.family is not None:
-            # Inside a layer module: only its own op is recorded, once, under the module's name.
+            # Inside a layer module: only its own op is recorded, once per call, under the
+            # module's name (``name#2`` for the second call of the same module).
             if fam is not None and fam[0] == frame.family and not frame.recorded:
                 frame.recorded = True
-                return self._record_layer(func, op, fam, args, kwargs, tensors, frame.module, frame.name, frame.output_size_given)
+                return self._record_layer(func, op, fam, args, kwargs, tensors, frame, self._unique(frame.name))
             return self._passthrough(func, op, args, kwargs, tensors)
         if fam is not None:
             base = f"{self._path()}:F.{op}" if self._path() else f"F.{op}"
@@ -272,6 +328,7 @@ class _Recorder(TorchFunctionMode):
             return func(*args, **kwargs)
         except Exception as exc:
             self._fail(where, op, tensors, first_line(exc))
+            self.op_error = exc
             raise
 
     def _passthrough(self, func: Callable, op: str, args: tuple, kwargs: Mapping, tensors: list) -> Any:
@@ -291,13 +348,16 @@ class _Recorder(TorchFunctionMode):
                 self.set_prov(t, frozenset({event.index}))
         return out
 
-    def _record_layer(self, func, op, fam, args, kwargs, tensors, module, name, output_size_given=False) -> Any:
+    def _record_layer(self, func, op, fam, args, kwargs, tensors, frame: _Frame | None, name: str) -> Any:
         family, ndim = fam
+        module = frame.module if frame is not None else None
         x = tensors[0]
         bound = _bind(family, args, kwargs)
         if ndim == 0:
             ndim = len(bound["pad"]) // 2 if family == "pad" else max(x.dim() - 2, 1)
-        note = ""
+        # A conv module with padding_mode != zeros pads its input itself before the op: the
+        # layer's input is the module's input.
+        seen = frame.input if frame is not None and frame.input is not None and frame.input.dim() == x.dim() else x
         try:
             out = self._call(func, op, args, kwargs, tensors, name)
         except RuntimeError as exc:
@@ -307,7 +367,8 @@ class _Recorder(TorchFunctionMode):
             # Output size 0 in every dim: eager's oneDNN path returns an empty tensor here, its
             # other paths raise. Either way it is the layer's fault (CS204); trace on with it.
             self.failure = None
-            out, note = empty, first_line(exc)
+            self.op_error = None
+            out = empty
         first = out[0] if isinstance(out, (tuple, list)) else out
         forced = None
         target = self.overrides.get(name)
@@ -315,6 +376,9 @@ class _Recorder(TorchFunctionMode):
             resized = _resize(first, target)
             forced = _shape(resized)
             out = (resized, *out[1:]) if isinstance(out, tuple) else resized
+        params = _layer_params(family, ndim, bound, module)
+        if frame is not None and frame.output_size_given:
+            params["output_size_given"] = True
         event = LayerEvent(
             index=len(self.events),
             name=name,
@@ -322,26 +386,26 @@ class _Recorder(TorchFunctionMode):
             op=op,
             module=module is not None,
             ndim=ndim,
-            params={**_layer_params(family, ndim, bound, module), **({"output_size_given": True} if output_size_given else {})},
-            in_shapes=(_shape(x),),
+            params=params,
+            in_shapes=(_shape(seen),),
             out_shape=_shape(first),
-            feeds=(tuple(sorted(self.prov(x))),),
+            feeds=(tuple(sorted(self.prov(seen) or self.prov(x))),),
             location=None if module is not None else _call_site(),
             forced_shape=forced,
-            note=note,
         )
         return self._emit(out, event)
 
     def _record_merge(self, func, op, args, kwargs, tensors) -> Any:
-        operands = [t for t in (args[0] if op in ("cat", "concat", "concatenate", "stack") and args else tensors)
-                    if isinstance(t, torch.Tensor)]
-        if op in ("cat", "concat", "concatenate", "stack") and kwargs.get("tensors") is not None:
+        listed = op in _LIST_MERGES
+        operands = [t for t in (args[0] if listed and args else tensors) if isinstance(t, torch.Tensor)]
+        if listed and kwargs.get("tensors") is not None:
             operands = list(kwargs["tensors"])
         spatial = [t for t in operands if t.dim() >= 3]
         if len(spatial) < 2:
             return self._passthrough(func, op, args, kwargs, tensors)
         where = self._path()
-        name = self._unique(f"{where}:{op}" if where else op)
+        kind = _MERGE_OPS[op]
+        name = self._unique(f"{where}:{kind}" if where else kind)
         feeds = tuple(tuple(sorted(self.prov(t))) for t in operands)
         shapes = tuple(_shape(t) for t in operands)
         try:
@@ -351,8 +415,8 @@ class _Recorder(TorchFunctionMode):
         event = LayerEvent(
             index=len(self.events),
             name=name,
-            kind=f"torch.{_MERGE_OPS[op]}",
-            op=_MERGE_OPS[op],
+            kind=f"torch.{kind}",
+            op=kind,
             module=False,
             ndim=max(len(s) for s in shapes) - 2,
             params={"dim": _merge_dim(op, args, kwargs)},
@@ -364,11 +428,13 @@ class _Recorder(TorchFunctionMode):
         return self._emit(out, event)
 
     def _repair_merge(self, func, op, args, kwargs, operands, name, exc) -> Any:
-        """A skip merge that eager torch would reject: resize the branch that came from the
-        most recent upsampling event to the other operand's spatial size, and go on."""
+        """A merge that eager torch would reject: resize the operands that came later (by the
+        events that made them) to the spatial size of the earliest one, and go on."""
         message = first_line(exc)
+        listed = op in _LIST_MERGES
         if len({t.dim() for t in operands}) != 1:
             self._fail(name, op, operands, message)
+            self.op_error = exc
             raise exc
         ranked = sorted(range(len(operands)), key=lambda i: max(self.prov(operands[i]), default=MODEL_INPUT))
         target_i = ranked[0]
@@ -378,22 +444,25 @@ class _Recorder(TorchFunctionMode):
                  for i, t in enumerate(operands)]
         for i, t in enumerate(fixed):
             self.set_prov(t, self.prov(operands[i]))
-        new_args = (fixed, *args[1:]) if op in ("cat", "concat", "concatenate", "stack") else tuple(fixed) + tuple(args[len(fixed):])
+        new_args = (fixed, *args[1:]) if listed else tuple(fixed) + tuple(args[len(fixed):])
         new_kwargs = dict(kwargs)
         new_kwargs.pop("tensors", None)
         try:
             out = func(*new_args, **new_kwargs)
         except Exception:
             self._fail(name, op, operands, message)
+            self.op_error = exc
             raise exc
+        shapes = tuple(_shape(t) for t in operands)
         culprits = [i for i in range(len(operands)) if i != target_i and tuple(operands[i].shape[-ndim:]) != target]
         for i in culprits:
-            self.repairs.append(MergeRepair(name, i, message))
+            self.repairs.append(MergeRepair(name, i, message, target_i, shapes))
         return out
 
     def _fail(self, where: str, op: str, tensors: list, message: str) -> None:
         if self.failure is None:
-            self.failure = _Failure(where, op, tuple(_shape(t) for t in tensors), message, len(self.events))
+            feeds = tuple(sorted(frozenset().union(*(self.prov(t) for t in tensors)))) if tensors else ()
+            self.failure = _Failure(where, op, tuple(_shape(t) for t in tensors), message, len(self.events), feeds)
 
     def _record_crop(self, func, op, args, kwargs, tensors) -> Any:
         out = self._passthrough(func, op, args, kwargs, tensors)
@@ -482,7 +551,7 @@ def _shape_only_norm(op: str, args: tuple, kwargs: Mapping, tensors: list[torch.
 
 
 def _merge_dim(op: str, args: tuple, kwargs: Mapping) -> int | None:
-    if op in ("cat", "concat", "concatenate", "stack"):
+    if op in _LIST_MERGES:
         if len(args) > 1:
             return int(args[1])
         return int(kwargs.get("dim", kwargs.get("axis", 0)))
@@ -561,12 +630,39 @@ def to_meta(value: Any) -> Any:
     return tree_map(lambda t: torch.empty(t.shape, dtype=t.dtype, device="meta") if isinstance(t, torch.Tensor) else t, value)
 
 
+def returned_tensors(value: Any, depth: int = 0) -> list[torch.Tensor]:
+    """The tensors in what a forward returned: nested lists, tuples, dicts, named tuples,
+    dataclasses and output objects with tensor attributes (depth-first, in order)."""
+    import dataclasses
+
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if depth > 6 or value is None or isinstance(value, (str, bytes, int, float, bool)):
+        return []
+    if isinstance(value, Mapping):
+        items: Any = list(value.values())
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        items = [getattr(value, f.name, None) for f in dataclasses.fields(value)]
+    else:
+        return []
+    found: list[torch.Tensor] = []
+    for item in items:
+        found.extend(returned_tensors(item, depth + 1))
+    return found
+
+
 @dataclass
 class Outcome:
     result: TraceResult
     repairs: list[MergeRepair] = field(default_factory=list)
     failure: _Failure | None = None
     exception: BaseException | None = None
+    outputs: tuple[Output, ...] = ()
+    """The spatial tensors the forward returned (empty when it raised)."""
+    input_shape: Shape = ()
+    """The shape of the first input tensor."""
 
 
 def run(
@@ -580,9 +676,12 @@ def run(
 ) -> Outcome:
     """Trace one forward pass. ``device='meta'``: parameters, buffers and inputs become meta
     tensors for the call. ``device='cpu'``: a real pass with the model's own CPU weights and the
-    given (real) inputs, under ``no_grad`` with the RNG state restored."""
+    given (real) inputs, under ``no_grad`` with the RNG state restored. A failure of the
+    linter's own code raises ``LinterBug``; a failure of the model is returned."""
     recorder = _Recorder(module_names(model), overrides or {})
     exception: BaseException | None = None
+    returned: Any = None
+    first_input: Shape = ()
     rng = torch.random.get_rng_state()
     try:
         with _eval_mode(model), _hooks(model, recorder), torch.no_grad():
@@ -593,21 +692,22 @@ def run(
             for t in tree_flatten((margs, mkwargs))[0]:
                 if isinstance(t, torch.Tensor):
                     recorder.set_prov(t, frozenset({MODEL_INPUT}))
+                    first_input = first_input or _shape(t)
             with recorder:
                 if device == "meta":
-                    torch.func.functional_call(model, meta_state(model), margs, mkwargs, strict=False)
+                    returned = torch.func.functional_call(model, meta_state(model), margs, mkwargs, strict=False)
                 else:  # on copies of the weights: buffers updated in forward stay as they were
-                    torch.func.functional_call(model, _copies(real_state(model)), margs, mkwargs, strict=False)
+                    returned = torch.func.functional_call(model, _copies(real_state(model)), margs, mkwargs, strict=False)
+    except LinterBug:
+        raise
     except Exception as exc:  # reported by the caller, with the layers that ran
         exception = exc
     finally:
         torch.random.set_rng_state(rng)
-    failure = recorder.failure
-    result = TraceResult(
-        events=tuple(recorder.events),
-        device=device,
-        fallback_reason=fallback_reason,
-        error=(f"{type(exception).__name__}: {failure.message if failure else exception}" if exception else ""),
-        error_layer=failure.where if (exception and failure) else None,
-    )
-    return Outcome(result, recorder.repairs, failure, exception)
+    outputs = tuple(
+        Output(_shape(t), tuple(sorted(recorder.prov(t))))
+        for t in returned_tensors(returned)
+        if t.dim() >= 3
+    ) if exception is None else ()
+    result = TraceResult(events=tuple(recorder.events), device=device)
+    return Outcome(result, recorder.repairs, recorder.failure, exception, outputs, first_input)

@@ -472,7 +472,7 @@ def test_summary_and_json_report_for_the_whole_run(project):
         "down": "encoder.0",
         "expected": [28, 28],
         "actual": [27, 27],
-        "fix": {"output_padding": [1, 1]},
+        "fix": {"output_padding": [1, 1], "verified": True},
         "location": "models.py:9",
     }
     assert "= 27; set output_padding=1 to get 28" in f["message"]

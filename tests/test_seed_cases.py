@@ -57,7 +57,8 @@ def test_report_text_and_dict():
     d = report.to_dict()
     assert d["ok"] is False
     assert d["pairs"] == [{"down": "encoder.0", "up": "decoder.0", "evidence": "mirror"}]
-    assert d["findings"][0]["fix"] == {"output_padding": [1, 1]}
+    assert d["findings"][0]["fix"] == {"output_padding": [1, 1], "verified": True}
+    assert d["findings"][0]["witness"] == "the model's output is 27x27 for a 28x28 input; with this layer fixed it is restored"
 
 
 @pytest.mark.parametrize("bad", [(1, 1, 0, 28), (1, 1, -1), (), "1,1,28,28", (1.5, 2)])

@@ -1,7 +1,8 @@
-"""U-Net that hides its mismatches by cropping, at 30x30 (two CS301).
+"""U-Net that hides its mismatches by cropping, at 30x30 (one CS301, one CS101).
 
-up2 (output_padding=1) gives 16x16 for 15x15 and is cropped (fix: [0, 0]); up1 gives 29x29 and the
-skip is cropped to it (fix: [1, 1]).
+up2 (output_padding=1) gives 16x16 for 15x15 and is cropped to the skip (fix: [0, 0]): a warning,
+the output keeps its size. up1 gives 29x29 and the skip is cropped to it (fix: [1, 1]): the crop
+changes the model's output to 29x29 for a 30x30 input, the witness that makes it an error.
 """
 
 import torch
@@ -40,7 +41,7 @@ def build() -> nn.Module:
 
 EXPECTED = [
     {"code": "CS301", "up": "up2", "down": "down2", "expected": [15, 15], "actual": [16, 16], "output_padding": [0, 0]},
-    {"code": "CS301", "up": "up1", "down": "down1", "expected": [30, 30], "actual": [29, 29], "output_padding": [1, 1]},
+    {"code": "CS101", "up": "up1", "down": "down1", "expected": [30, 30], "actual": [29, 29], "output_padding": [1, 1]},
 ]
 
 # (down1, up1) is left out: its skip is a crop of down1's input; mirror order gives the same partner.
