@@ -299,7 +299,7 @@ def _sweep(domains, model, located_on, explicit, args, kwargs, device, sites, ve
             first = now.first
             if first.failed and first.outcome.failure is not None and first.outcome.failure.events_before == 0:
                 return Probe(size, first.events, (), (), True)
-            return Probe(size, now.final.events, tuple(now.final.pairs), tuple(_all_findings(now, "")), now.final.failed)
+            return _probe(size, now, tuple(_all_findings(now, "")))
 
         return probe
 
@@ -307,9 +307,42 @@ def _sweep(domains, model, located_on, explicit, args, kwargs, device, sites, ve
     rank = base_input.dim()
     final = verdict.final
     for dim, domain in domains.items():
-        base = Probe(int(base_input.shape[dim]), final.events, tuple(final.pairs), tuple(findings), final.failed)
+        base = _probe(int(base_input.shape[dim]), verdict, tuple(findings))
         results.append(sweep_dim(dim, rank, int(base_input.shape[dim]), domain, probe_at(dim), base, findings))
     return results
+
+
+def _probe(size: int, verdict: Verdict, findings: tuple[Finding, ...]) -> Any:
+    """One size for the sweep: the raw trace's events and the verdict at that size."""
+    from .sweep import Probe
+
+    first, final = verdict.first, verdict.final
+    out = first.primary_output()
+    output = max((i for i in out.feeds if i >= 0), default=None) if out is not None else None
+    judged = tuple(
+        (p.down, p.up) for p in first.pairs
+        if p.down is not None and (p.evidence == "explicit" or _can_hide(first, p))
+    )
+    return Probe(size, first.events, tuple(first.pairs), findings, final.failed, output, bool(final.output_restores()), judged)
+
+
+def _can_hide(first: Pass, pair: Any) -> bool:
+    """A crop, pad or resize sits between the up and a merge or the output (on either branch of
+    the merge): it can hide a mismatch."""
+    from .pairing import ADJUST
+
+    g = first.graph
+    up = g.by_name.get(pair.up)
+    if up is None:
+        return False
+    for ev in g.downstream(up.index):
+        if g.role(ev) in ADJUST:
+            return True
+        if g.role(ev) == "merge":
+            for feed in ev.feeds:
+                if any(g.role(x) in ADJUST for x in g.path_between(feed, up.index)):
+                    return True
+    return False
 
 
 def _with_holds_for(findings: list[Finding], sweeps: Sequence[Any]) -> list[Finding]:

@@ -31,7 +31,7 @@ UP, DOWN, LAYER, MERGE, CROP, PAD, RESIZE, ADAPTIVE = (
 MERGE_OPS = ("cat", "stack", "add", "sub", "mul")
 _TRANSPARENT = (LAYER, CROP, PAD, RESIZE)
 """Roles a lineage walk passes through: they keep the tensor's place in the encoder/decoder."""
-_ADJUST = (CROP, PAD, RESIZE)
+ADJUST = _ADJUST = (CROP, PAD, RESIZE)
 """Roles that trim, pad or nudge a tensor to a size (part of the level they follow)."""
 
 Factor = tuple[float, ...]

@@ -6,10 +6,12 @@ formulas of ``arithmetic``). The program runs on a whole range of sizes at once 
 the cost hardly grows with the range. It is trusted only after it reproduced, layer by layer,
 real traces at a handful of probe sizes; otherwise the sweep traces every size (exact, slower).
 
-Sizes are judged the way eager torch would see them: a size is valid when the forward
-completes (no layer too small, every merge of equal sizes, no setting eager rejects) and every
-upsampling layer gives back its partner's input size. Layers after a mismatch are evaluated as
-if it had been fixed, like the linter itself does, so each restriction is charged to its pair.
+Sizes are judged the way the linter judges one size: a size is valid when the forward completes
+(no layer too small, every merge of equal sizes, no setting eager rejects), a model that gives
+back its input's size does so, and no pair's mismatch is hidden by a crop, pad or resize or was
+named in ``pairs``. The program runs on the raw sizes (what eager torch computes) and is checked
+against raw traces; restrictions and fixes are attributed on sizes evaluated as if each paired
+up had restored its partner's size, so each restriction is charged to its pair.
 
 No torch here: the caller passes ``probe(size)``, which traces the model at one input size.
 """
@@ -31,13 +33,20 @@ or a forward that does not complete."""
 
 @dataclass(frozen=True)
 class Probe:
-    """One real trace at one input size, as the sweep needs it."""
+    """One size as the sweep needs it: the raw trace (no virtual fixes) and the verdict."""
 
     size: int
     events: tuple[LayerEvent, ...]
     pairs: tuple[Pair, ...]
     findings: tuple[Finding, ...]
     failed: bool
+    output: int | None = None
+    """The event whose output the model returned (its first tensor of the input's rank)."""
+    restoring: bool = False
+    """The model gives back its input's size at this size (with the fixes applied)."""
+    judged: tuple[tuple[str, str], ...] = ()
+    """(down, up) pairs whose mismatch alone makes a size invalid: named in ``pairs``, or with
+    a crop, pad or resize that can hide it."""
 
     @property
     def valid(self) -> bool:
@@ -191,6 +200,8 @@ class _Node:
     sources: list[tuple]  # per operand: ("input",) | ("fwd", j) | ("const", c) | learned forms
     learned_out: tuple | None = None
     partner: int | None = None  # index of the paired down, when this up is repaired to it
+    level: int | None = None  # for a paired up: the node whose input is the size its level took
+    chain: tuple[int, ...] = ()  # for an up: the crops, pads and resizes written right after it
 
 
 @dataclass
@@ -204,14 +215,22 @@ class SizeProgram:
     """Per-layer size rules in one swept dimension, evaluated on arrays of input sizes."""
 
     def __init__(self, base: Probe, axis: int, probes: Sequence[Probe]):
+        from .pairing import Graph
+
         self.axis = axis  # negative index into shapes, same for every tensor
         self.base = base
         self.events = base.events
         self.index = {e.name: e.index for e in base.events}
         pairs = [p for p in base.pairs if p.down is not None]
         self.pairs = [(self.index[p.down], self.index[p.up]) for p in pairs if p.down in self.index and p.up in self.index]
+        self.judged = [(self.index[d], self.index[u]) for d, u in base.judged if d in self.index and u in self.index]
         partner = {u: d for d, u in self.pairs if d < u}
         self.nodes = [self._node(e, partner.get(e.index)) for e in self.events]
+        graph = Graph(self.events)
+        for d, u in self.pairs:
+            pads = graph.input_pads(self.events[d])
+            self.nodes[u].level = pads[-1].index if pads else d
+            self.nodes[u].chain = tuple(ev.index for ev in graph.output_chain(self.events[u]))
         others = [p for p in probes if not p.failed]
         self._learn(others)
 
@@ -220,7 +239,7 @@ class SizeProgram:
         fam = op_family(e.op)
         family = fam[0] if fam else e.op
         sources = [self._source(feed) for feed in (e.feeds or ((),))]
-        if family not in ("cat", "stack", "add"):
+        if family not in ("cat", "stack", "add", "sub", "mul"):
             sources = sources[:1]
         return _Node(e, family, sources, partner=partner)
 
@@ -235,7 +254,7 @@ class SizeProgram:
 
     def _opaque(self, node: _Node) -> bool:
         p = node.event.params
-        if node.family in ("conv", "max_pool", "avg_pool", "pixel_shuffle", "pixel_unshuffle", "cat", "stack", "add"):
+        if node.family in ("conv", "max_pool", "avg_pool", "pixel_shuffle", "pixel_unshuffle", "cat", "stack", "add", "sub", "mul"):
             return False
         if node.family in ("conv_transpose", "max_unpool"):
             return bool(p.get("output_size_given"))
@@ -256,7 +275,7 @@ class SizeProgram:
                 node.sources[0] = self._fit(node, sizes, samples, "in")
             if self._opaque(node):
                 node.learned_out = self._fit(node, sizes, samples, "out")
-        values = self.evaluate(sizes)
+        values = self.evaluate(sizes, repair=False)
         for k, s in enumerate(samples):
             for node, e in zip(self.nodes, s.events):
                 got_in = [int(v[k]) for v in values.ins[node.event.index]]
@@ -311,7 +330,9 @@ class SizeProgram:
     # evaluation --------------------------------------------------------------------------
     def evaluate(self, n: np.ndarray, output_padding: dict[int, int] | None = None, repair: bool = True) -> _Values:
         """Sizes of every layer for input sizes ``n``; ``output_padding`` overrides a transposed
-        convolution's value (by event index) to evaluate a fix."""
+        convolution's value (by event index) to evaluate a fix. ``repair``: every paired up is
+        taken to give back the size its level took (minus what a fixed trim after it removes),
+        as the linter's virtual fixes do; without it, the sizes eager torch computes."""
         vals = _Values()
         ops = output_padding or {}
         for node in self.nodes:
@@ -320,10 +341,24 @@ class SizeProgram:
             out = self._out(node, ins, n, vals, ops)
             vals.outs.append(out)
             fwd = out
-            if repair and node.partner is not None:
-                fwd = vals.ins[node.partner][0]
+            if repair and node.partner is not None and node.level is not None:
+                fwd = vals.ins[node.level][0] - self._trim(node)
             vals.fwds.append(fwd)
         return vals
+
+    def _trim(self, node: _Node) -> int:
+        """What a fixed trim written after an up removes (0 when the trim adapts to a size)."""
+        total = 0
+        for j in node.chain:
+            learned = self.nodes[j].learned_out
+            if learned is None or learned[0] != "plus":
+                return 0
+            total += learned[1]
+        return -total
+
+    def adaptive(self, u: int) -> bool:
+        """The up's output chain adapts to another tensor's size (a crop or pad to the skip)."""
+        return any(self.nodes[j].learned_out is None or self.nodes[j].learned_out[0] != "plus" for j in self.nodes[u].chain)
 
     def _value(self, src: tuple, n: np.ndarray, vals: _Values) -> np.ndarray:
         kind = src[0]
@@ -363,12 +398,24 @@ class SizeProgram:
             return x * p["factor"] if self._in_last_two(e) else x.copy()
         if fam == "pixel_unshuffle":
             return x // p["factor"] if self._in_last_two(e) else x.copy()
-        if fam in ("cat", "stack", "add"):
+        if fam in ("cat", "stack", "add", "sub", "mul"):
             dim = p.get("dim")
             if fam == "cat" and dim is not None and self._is_swept(dim, e):
                 return np.sum(ins, axis=0)
-            return np.max(ins, axis=0) if fam == "add" else ins[0].copy()
+            if fam in ("add", "sub", "mul"):
+                # broadcasting: a size of 1 takes the other's; a mismatch is repaired by the
+                # tracer to the operand made first
+                first = ins[self._earliest(node)]
+                return np.where(np.all([x == 1 for x in ins], axis=0), 1, np.where(first == 1, np.max(ins, axis=0), first))
+            return ins[self._earliest(node)].copy()
         raise Untrusted(f"{e.name}: no size rule for {e.kind}")
+
+    @staticmethod
+    def _earliest(node: _Node) -> int:
+        """The operand the tracer keeps when a merge's sizes differ: the one made first."""
+        def order(src: tuple) -> int:
+            return -1 if src[0] == "input" else src[1] if src[0] in ("fwd", "in") else 10**9
+        return min(range(len(node.sources)), key=lambda i: order(node.sources[i]))
 
     def _param_axis(self, e: LayerEvent) -> int:
         return e.ndim + self.axis if e.ndim else 0
@@ -380,6 +427,27 @@ class SizeProgram:
         rank = len(e.out_shape)
         return (dim if dim < 0 else dim - rank) == self.axis
 
+    # validity ----------------------------------------------------------------------------
+    def validity(self, n: np.ndarray, output_padding: dict[int, int] | None = None) -> np.ndarray:
+        """Where the linter finds nothing wrong, from the raw sizes: every layer has room, every
+        merge gets equal sizes, a restoring model gives back its input's size, and every judged
+        pair (named, or with a crop/pad/resize that can hide it) round-trips."""
+        vals = self.evaluate(n, output_padding, repair=False)
+        reach, conds = self.conditions(vals, n, pairs=False)
+        ok = reach.copy()
+        for _, c, _, _ in conds:
+            ok &= c
+        if self.base.restoring and self.base.output is not None:
+            ok &= vals.fwds[self.base.output] == n
+        for d, u in self.judged:
+            level_in = vals.ins[self.nodes[u].level if self.nodes[u].level is not None else d][0]
+            chain = self.nodes[u].chain
+            if chain and not self.adaptive(u):
+                ok &= vals.outs[chain[-1]] == level_in
+            else:
+                ok &= vals.outs[u] == level_in
+        return ok
+
     # conditions --------------------------------------------------------------------------
     def other_axes_ok(self, u: int, d: int) -> bool:
         """Whether the pair round-trips in the dims that are held fixed (as at the base size)."""
@@ -388,7 +456,7 @@ class SizeProgram:
         keep = [i for i in range(len(out)) if i != self._param_axis(up)]
         return all(out[i] == want[i] for i in keep if i < len(want))
 
-    def conditions(self, vals: _Values, n: np.ndarray, fixed: bool = False) -> tuple[np.ndarray, list[tuple[str, np.ndarray, int | None, int | None]]]:
+    def conditions(self, vals: _Values, n: np.ndarray, fixed: bool = False, pairs: bool = True) -> tuple[np.ndarray, list[tuple[str, np.ndarray, int | None, int | None]]]:
         """(reachable, [(cause, ok, up, down)]): ``reachable`` is where every layer has room to
         run; each condition is one thing eager torch needs beyond that. ``fixed``: the fixes
         are applied, so the dims held fixed round-trip too."""
@@ -405,18 +473,21 @@ class SizeProgram:
                 reach &= x >= e.params["kernel_size"][self._param_axis(e)]
             if fam == "pixel_unshuffle" and self._in_last_two(e):
                 conds.append((f"{e.name} ({e.kind}) gets a size divisible by {e.params['factor']}", x % e.params["factor"] == 0, None, e.index))
-            if fam in ("cat", "stack", "add") and len(vals.ins[e.index]) > 1:
+            if fam in ("cat", "stack", "add", "sub", "mul") and len(vals.ins[e.index]) > 1:
                 ins = vals.ins[e.index]
                 dim = e.params.get("dim")
                 if fam == "cat" and dim is not None and self._is_swept(dim, e):
                     continue
                 ok = np.ones_like(n, dtype=bool)
                 for other in ins[1:]:
-                    ok &= (other == ins[0]) | ((fam == "add") & ((other == 1) | (ins[0] == 1)))
+                    ok &= (other == ins[0]) | ((fam in ("add", "sub", "mul")) & ((other == 1) | (ins[0] == 1)))
                 conds.append((f"{e.kind} at {e.name} gets equal sizes", ok, None, None))
-        for d, u in self.pairs:
+        for d, u in (self.pairs if pairs else ()):
             up, down = self.events[u], self.events[d]
-            ok = vals.outs[u] == vals.ins[d][0]
+            level = self.nodes[u].level if self.nodes[u].level is not None else d
+            chain = self.nodes[u].chain
+            given = vals.outs[chain[-1]] + (vals.outs[u] - vals.fwds[u]) if chain and not self.adaptive(u) else vals.outs[u]
+            ok = given == vals.ins[level][0]
             cause = f"{up.name} ({up.kind}) gives back the input size of {down.name} ({down.kind})"
             if not fixed and not self.other_axes_ok(u, d):
                 ok = np.zeros_like(ok)
@@ -506,10 +577,9 @@ def _symbolic(program: SizeProgram, dom: list[int], label: str, base: Probe, fin
     n = np.array(dom, dtype=np.int64)
     vals = program.evaluate(n)
     reach, conds = program.conditions(vals, n)
-    blocked = _static_block(base.findings)
-    ok = reach.copy()
-    for _, c, _, _ in conds:
-        ok &= c
+    static = _static_block(base.findings)
+    blocked = static or _held_failure(program, base)
+    ok = program.validity(n)
     if blocked:
         ok[:] = False
     valid = [int(v) for v in n[ok]]
@@ -521,7 +591,9 @@ def _symbolic(program: SizeProgram, dom: list[int], label: str, base: Probe, fin
     if len(reach_sizes) < len(dom):
         restrictions.append(Restriction("every layer has room to run (no output below 1)", describe_sizes(reach_sizes, dom, label)))
     for cause, c, u, d in conds:
-        if not c[reach].all():
+        # a condition that fails only where the model works anyway (a mismatch a later layer
+        # makes up for) restricts nothing
+        if (reach & ~c & ~ok).any() or (blocked and not c[reach].all()):
             holds = [int(v) for v in n[reach & c]]
             restrictions.append(
                 Restriction(
@@ -531,9 +603,32 @@ def _symbolic(program: SizeProgram, dom: list[int], label: str, base: Probe, fin
                     program.events[d].name if d is not None else None,
                 )
             )
-    fixes, with_fixes, with_os = _fix_validity(program, n, vals, reach, conds, findings, dom, label, blocked)
+    # the fixes set every dim, so an error in the held dims does not block them
+    fixes, with_fixes, with_os = _fix_validity(program, n, vals, reach, conds, findings, dom, label, static)
     alternatives = [] if blocked else _uniform_output_padding(program, n, valid)
     return valid, restrictions, fixes, with_fixes, with_os, alternatives
+
+
+def _held_failure(program: SizeProgram, base: Probe) -> bool:
+    """An error in the dims held fixed makes every size of the swept dim invalid."""
+    axis = program.axis
+    for f in base.findings:
+        if f.severity == "error" and f.expected is not None and f.actual is not None:
+            n = len(f.expected)
+            keep = [i for i in range(n) if i != n + axis]
+            if any(f.expected[i] != f.actual[i] for i in keep):
+                return True
+    for e in base.events:
+        if e.op in ("cat", "stack", "add", "sub", "mul") and len(e.in_shapes) > 1:
+            shapes = [sh for sh in e.in_shapes if len(sh) >= 3]
+            rank = max(len(sh) for sh in shapes) if shapes else 0
+            for i in range(2, rank):
+                if i - rank == axis or (e.op == "cat" and e.params.get("dim") in (i, i - rank)):
+                    continue
+                sizes = {sh[i] for sh in shapes if len(sh) == rank}
+                if len(sizes - {1}) > 1 or (e.op in ("cat", "stack") and len(sizes) > 1):
+                    return True
+    return False
 
 
 def _uniform_output_padding(program: SizeProgram, n: np.ndarray, today: list[int]) -> list[tuple[str, list[int]]]:
@@ -549,12 +644,7 @@ def _uniform_output_padding(program: SizeProgram, n: np.ndarray, today: list[int
     out = []
     names = ", ".join(program.events[u].name for u in ups)
     for op in range(limit):
-        vals = program.evaluate(n, {u: op for u in ups})
-        reach, conds = program.conditions(vals, n)
-        ok = reach.copy()
-        for _, c, _, _ in conds:
-            ok &= c
-        sizes = [int(v) for v in n[ok]]
+        sizes = [int(v) for v in n[program.validity(n, {u: op for u in ups})]]
         if sizes and sizes != today:
             out.append((f"output_padding={op} in this dim on {names}", sizes))
     return out
@@ -604,12 +694,7 @@ def _fix_validity(program, n, vals, reach, conds, findings, dom, label, blocked)
     convts = {u for d, u in program.pairs if program.nodes[u].family == "conv_transpose"}
     if fixed_ops and not blocked:
         ops = {u: ops[program._param_axis(program.events[u])] for u, ops in fixed_ops.items()}
-        fvals = program.evaluate(n, ops)
-        freach, fconds = program.conditions(fvals, n, fixed=True)
-        ok = freach.copy()
-        for _, c, _, _ in fconds:
-            ok &= c
-        with_fixes = [int(v) for v in n[ok]]
+        with_fixes = [int(v) for v in n[program.validity(n, ops)]]
     if convts and not blocked:
         ok = reach.copy()
         for cause, c, u, d in conds:
