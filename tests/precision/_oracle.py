@@ -343,7 +343,7 @@ def snapshot(model: nn.Module) -> dict[str, Any]:
             t.device.type,
             tuple(t.shape),
             bool(t.requires_grad),
-            t.detach().cpu().clone(),
+            t.detach().cpu().clone() if t.device.type != "meta" else None,  # meta tensors have no data
         )
     for name, m in model.named_modules(remove_duplicate=False):
         entry: dict[str, Any] = {
@@ -384,6 +384,8 @@ def diff_snapshots(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[
         for label, vb, va in zip(labels, b[:5], a[:5]):
             if vb != va:
                 out.append(f"{name}: {label} {vb!r} -> {va!r}")
+        if b[5] is None or a[5] is None:
+            continue  # a device change is reported above
         if b[3] == a[3] and b[1] == a[1] and not torch.equal(_bits(b[5]), _bits(a[5])):
             out.append(f"{name}: values changed")
     mb, ma = before["modules"], after["modules"]
