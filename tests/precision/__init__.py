@@ -1,7 +1,8 @@
 """The precision suite's architectures: hand-written, non-mirror encoder/decoder models.
 
 One module per architecture family; tests/test_precision.py runs each against the eager-torch
-oracle in _oracle.py. Module contract:
+oracle in _oracle.py with the judgements in _judge.py (tests/test_precision_packages.py applies
+the same judgements to MONAI's models when MONAI is installed). Module contract:
 
 * a docstring naming the real architecture it stands for;
 * ``build() -> nn.Module`` (deterministic: the suite seeds torch before calling it);
