@@ -377,6 +377,71 @@ def _unpool_remedy(up: LayerEvent, down: LayerEvent, expected: Shape, shape_expr
     ))
 
 
+@dataclass(frozen=True)
+class ChainFix:
+    """output_padding changes on the ConvTranspose layers of a chain (a patch embedding of
+    stride 16 undone by four stride-2 layers): each ``(layer, new output_padding, its new
+    output size)``, for the layers whose value changes."""
+
+    changes: tuple[tuple[LayerEvent, tuple[int, ...], Shape], ...]
+
+
+def chain_fix(graph: Graph, m: Mismatch) -> ChainFix | None:
+    """The output_padding values on a chain of transposed convolutions that make the chain give
+    back the level's size, changing the latest layers first; None when none do (or the chain
+    has other layers in it)."""
+    names = list(m.pair.chain) + [m.up.name]
+    members = [graph.by_name.get(n) for n in names]
+    if len(members) < 2 or any(
+        x is None or family(x) != "conv_transpose" or not params_valid(x) or x.params.get("output_size_given") or _illegal_output_padding(x)
+        for x in members
+    ):
+        return None
+    chain: list[LayerEvent] = [x for x in members if x is not None]
+    for a, b in zip(chain, chain[1:]):
+        if b.in_spatial != a.out_spatial:
+            return None  # something between the layers changes the size
+    ndim = m.up.ndim
+    new_ops = [list(x.params["output_padding"]) for x in chain]
+    for dim in range(ndim):
+        need = m.delta[dim]
+        strides = [x.params["stride"][dim] for x in chain]
+        weights = [_product(strides[i + 1:]) for i in range(len(chain))]
+        room = [
+            (-x.params["output_padding"][dim], ar.output_padding_limit(x.params["stride"][dim], x.params["dilation"][dim]) - 1 - x.params["output_padding"][dim])
+            for x in chain
+        ]
+        for i in range(len(chain)):
+            later_lo = sum(room[j][0] * weights[j] for j in range(i + 1, len(chain)))
+            later_hi = sum(room[j][1] * weights[j] for j in range(i + 1, len(chain)))
+            options = [v for v in range(room[i][0], room[i][1] + 1) if later_lo <= need - v * weights[i] <= later_hi]
+            if not options:
+                return None
+            v = min(options, key=abs)
+            new_ops[i][dim] += v
+            need -= v * weights[i]
+        if need:
+            return None
+    changes = []
+    size = chain[0].in_spatial
+    for x, ops in zip(chain, new_ops):
+        p = x.params
+        size = tuple(
+            ar.conv_transpose_formula(size[d], p["kernel_size"][d], p["stride"][d], p["padding"][d], p["dilation"][d], ops[d])
+            for d in range(ndim)
+        )
+        if tuple(ops) != tuple(p["output_padding"]):
+            changes.append((x, tuple(ops), size))
+    return ChainFix(tuple(changes)) if changes else None
+
+
+def _product(values: Sequence[int]) -> int:
+    out = 1
+    for v in values:
+        out *= v
+    return out
+
+
 def unpool_indices_warning(m: Mismatch) -> str:
     """A crop hides a smaller MaxUnpool output, not the indices that point past it."""
     if family(m.up) == "max_unpool" and any(a < x for a, x in zip(m.up.out_spatial, m.expected)):

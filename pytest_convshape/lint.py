@@ -24,6 +24,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 from .checks import (
     HIDDEN_CODE,
+    ChainFix,
+    chain_fix,
     HIDDEN_WORD,
     Mismatch,
     adjuster,
@@ -32,6 +34,7 @@ from .checks import (
     describe,
     event_ref,
     label,
+    subject,
     pair_finding,
     remedy,
     restored,
@@ -99,6 +102,14 @@ class Confirmed:
     """Why it is an error, in words (appended to the message)."""
     kind: str
     """``crash``, ``output`` or ``explicit``."""
+    chain: ChainFix | None = None
+    """For a chain of ups no single output_padding fixes: the values on its layers that do."""
+
+    def targets(self) -> dict[str, Shape]:
+        """The sizes the virtual fix forces: the changed layers of a chain, or the up."""
+        if self.chain is not None:
+            return {e.name: size for e, _, size in self.chain.changes}
+        return {self.mismatch.up.name: self.mismatch.target}
 
 
 @dataclass
@@ -169,7 +180,7 @@ class Linter:
             named = {u: m for u, m in fresh.items() if m.pair.evidence == "explicit"}
             if named:
                 for u, m in named.items():
-                    confirmed[u] = Confirmed(m, "the pair is named in pairs", "explicit")
+                    confirmed[u] = Confirmed(m, "the pair is named in pairs", "explicit", _chain_solution(current.graph, m))
                 continue
             if self._crash_witnesses(current, fresh, confirmed, rejected):
                 continue
@@ -184,16 +195,23 @@ class Linter:
     def _refresh(confirmed: dict[str, Confirmed], current: Pass) -> None:
         """Judge each confirmed up on the input it gets with the other fixes applied: its
         mismatch as this pass sees it, or none when it now round-trips by itself."""
+        g = current.graph
         for u in list(confirmed):
+            c = confirmed[u]
             if u in current.mismatches:
-                confirmed[u].mismatch = current.mismatches[u]
-            elif u in current.graph.by_name and current.graph.by_name[u].forced_shape is None:
+                c.mismatch = current.mismatches[u]
+                c.chain = _chain_solution(g, c.mismatch)
+            elif c.chain is not None and any(g.by_name.get(e.name) is not None and g.by_name[e.name].forced_shape is not None for e, _, _ in c.chain.changes):
+                continue  # its chain is fixed virtually: the end round-trips because of that
+            elif u in g.by_name and g.by_name[u].forced_shape is None:
                 pair = next((p for p in current.pairs if p.up == u), None)
-                if pair is not None and restored(current.graph, pair):
+                if pair is not None and restored(g, pair):
                     del confirmed[u]
 
     def _targets(self, confirmed: Mapping[str, Confirmed], current: Pass) -> dict[str, Shape]:
-        targets = {u: c.mismatch.target for u, c in confirmed.items()}
+        targets: dict[str, Shape] = {}
+        for c in confirmed.values():
+            targets.update(c.targets())
         targets.update(illegal_output_padding_targets(current))
         return targets
 
@@ -206,10 +224,10 @@ class Linter:
             merge = g.by_name.get(r.merge)
             if merge is None or r.up_branch >= len(merge.feeds):
                 continue
-            up = g.nearest(merge.feeds[r.up_branch], UP)
-            if up is not None and up.name in fresh and up.name not in trials:
-                text = f"{event_ref(merge)} raises in eager torch: {r.message}"
-                trials[up.name] = (fresh[up.name], text, r.merge)
+            for up in g.ups_feeding(merge.feeds[r.up_branch]):
+                if up.name in fresh and up.name not in trials:
+                    text = f"{event_ref(merge)} raises in eager torch: {r.message}"
+                    trials[up.name] = (fresh[up.name], text, r.merge)
         failure = current.outcome.failure if current.failed else None
         if failure is not None:
             feeding = g.ancestors(failure.feeds)
@@ -226,7 +244,7 @@ class Linter:
         for u, (m, text, merge) in trials.items():
             gone = (merge and merge not in still) or (not merge and not test.failed)
             if gone:
-                confirmed[u] = Confirmed(m, text, "crash")
+                confirmed[u] = Confirmed(m, text, "crash", _chain_solution(current.graph, m))
                 progress = True
             else:
                 rejected.add(u)
@@ -250,7 +268,7 @@ class Linter:
             test = self.trace({**base, **{u: m.target for u, m in group.items()}})
             if test.output_restores() and not test.failed and len(test.repairs) <= len(current.repairs):
                 for u, m in group.items():
-                    confirmed[u] = Confirmed(m, f"{before}; with this layer fixed it is restored", "output")
+                    confirmed[u] = Confirmed(m, f"{before}; with this layer fixed it is restored", "output", _chain_solution(current.graph, m))
                 return True
         rejected.update(pending)
         return False
@@ -272,6 +290,9 @@ class Linter:
         for u, c in confirmed.items():
             m = c.mismatch
             r = remedies[u]
+            if c.chain is not None and u not in unproven:
+                out.extend(self._chain_findings(final, c))
+                continue
             message = f"{describe(m)}; {r.tail}"
             fix = None
             suggestions = r.suggestions
@@ -288,6 +309,37 @@ class Linter:
                 message += f"; the merge fits only because of {HIDDEN_WORD[final.graph.role(hider)]} at {event_ref(hider)}"
             code = "CS102" if r.code == "CS101" and fix is None else r.code
             out.append(dataclasses.replace(pair_finding(m, code, message, fix, suggestions), witness=c.witness))
+        return out
+
+    @staticmethod
+    def _chain_findings(final: Pass, c: Confirmed) -> list[Finding]:
+        """One CS101 per layer of a chain whose output_padding changes."""
+        m = c.mismatch
+        assert c.chain is not None
+        names = " -> ".join(list(m.pair.chain) + [m.up.name])
+        head = describe(m)
+        out = []
+        for e, ops, size in c.chain.changes:
+            message = (
+                f"{subject(e)} gives {fmt_shape(e.out_spatial)} in the chain {names}, and the chain misses: {head}; "
+                f"set output_padding={fmt_value(ops)} on {label(e.name)} to get {fmt_shape(size)}"
+                + (f" (with the other changes listed for this chain)" if len(c.chain.changes) > 1 else "")
+                + f", and the chain gives {fmt_shape(m.expected)}"
+            )
+            finding = Finding(
+                code="CS101",
+                message=message,
+                up=e.name,
+                down=m.down.name,
+                expected=size,
+                actual=e.out_spatial,
+                fix=Fix(e.name, ops, verified=True),
+                location=e.location,
+                layer=e.name,
+                detail=pair_finding(m, "CS101", "").detail,
+                witness=c.witness,
+            )
+            out.append(finding)
         return out
 
     def _unproven(self, final: Pass, confirmed: dict[str, Confirmed]) -> dict[str, str]:
@@ -409,6 +461,13 @@ class Linter:
         return out
 
 
+def _chain_solution(g: Graph, m: Mismatch) -> ChainFix | None:
+    """Output_padding changes across a chain of ups, when the chain's end alone cannot fix it."""
+    if not m.pair.chain or remedy(m).output_padding is not None:
+        return None
+    return chain_fix(g, m)
+
+
 def shared_module_conflicts(final: Pass, remedies: Mapping[str, Any]) -> dict[str, str]:
     """A module called at several levels has one output_padding: its fix holds only when every
     call needs the same value (calls without a finding need the value they have)."""
@@ -439,9 +498,30 @@ def shared_module_conflicts(final: Pass, remedies: Mapping[str, Any]) -> dict[st
 def _changer_text(g: Graph, final: Pass, e: LayerEvent) -> str:
     if g.role(e) == UP:
         pair = next((p for p in final.pairs if p.up == e.name), None)
-        partner = f" and no downsampling layer it could restore" if pair is None or pair.down is None else ""
+        partner = " and no downsampling layer it could restore" if pair is None or pair.down is None else ""
         return f"{label(e.name)} ({e.kind}) changes {fmt_shape(e.in_spatial)} to {fmt_shape(e.out_spatial)}{partner}"
-    return f"{event_ref(e)} changes {fmt_shape(e.in_spatial)} to {fmt_shape(e.out_spatial)} on that branch"
+    text = f"{event_ref(e)} changes {fmt_shape(e.in_spatial)} to {fmt_shape(e.out_spatial)} on that branch"
+    return text + _keep_size_hint(e)
+
+
+def _keep_size_hint(e: LayerEvent) -> str:
+    """How a stride-1 convolution keeps its input's size, when one padding does."""
+    from .checks import family
+
+    fam = family(e)
+    if fam not in ("conv", "conv_transpose") or any(s != 1 for s in e.params.get("stride", (1,))):
+        return ""
+    p = e.params
+    spans = [d * (k - 1) for d, k in zip(p["dilation"], p["kernel_size"])]
+    if any(span % 2 for span in spans):
+        return "; no padding keeps the size with an even kernel span: use an odd kernel_size" + (
+            " (output_padding cannot help: it only adds, and must be 0 at stride 1)" if fam == "conv_transpose" else ""
+        )
+    pads = [span // 2 for span in spans]
+    hint = f"; padding={fmt_value(pads)} on {label(e.name) if e.module else 'that call'} keeps the size"
+    if fam == "conv_transpose":
+        hint += " (output_padding cannot: it only adds, and must be 0 at stride 1)"
+    return hint
 
 
 def merge_culprit(g: Graph, final: Pass, merge: LayerEvent, branch: int, target: int) -> LayerEvent | None:

@@ -164,6 +164,28 @@ class Graph:
                 todo.extend(j for j in ev.feeds[0] if j != MODEL_INPUT)
         return best
 
+    def ups_feeding(self, feed: Iterable[int]) -> list[LayerEvent]:
+        """The ups whose outputs reach ``feed`` through layers that keep a tensor's place and
+        through merges (the branches of an additive or complex-valued up are summed before
+        they meet a skip), without passing another resampler."""
+        found: list[LayerEvent] = []
+        seen: set[int] = set()
+        todo = [i for i in feed if i != MODEL_INPUT]
+        while todo:
+            i = todo.pop()
+            if i in seen:
+                continue
+            seen.add(i)
+            ev = self.events[i]
+            r = self.roles[i]
+            if r == UP:
+                found.append(ev)
+            elif r in _TRANSPARENT:
+                todo.extend(j for j in (ev.feeds[0] if ev.feeds else ()) if j != MODEL_INPUT)
+            elif r == MERGE:
+                todo.extend(j for f in ev.feeds for j in f if j != MODEL_INPUT)
+        return sorted(found, key=lambda e: e.index)
+
     def path_between(self, feed: Iterable[int], stop: int) -> list[LayerEvent]:
         """Events walked from ``feed`` back to event ``stop`` through transparent roles."""
         path: list[LayerEvent] = []
@@ -251,7 +273,7 @@ class Graph:
             nxt = self.events[kids[0]]
             role = self.roles[nxt.index]
             single = len(nxt.feeds) == 1
-            if role in _ADJUST and single:
+            if role in _ADJUST and single and not (role == PAD and self._pads_for_a_layer(nxt)):
                 chain.append(nxt)
             elif role == LAYER and single and nxt.in_spatial == nxt.out_spatial and nxt.ndim == up.ndim:
                 chain.append(nxt)
@@ -262,6 +284,15 @@ class Graph:
         while chain and self.roles[chain[-1].index] == LAYER:
             chain.pop()
         return chain
+
+    def _pads_for_a_layer(self, pad: LayerEvent) -> bool:
+        """A pad whose one consumer is a convolution or pooling: written for that layer (a
+        causal or reflect pad before a conv), not to change the size of what came before."""
+        kids = self.children[pad.index]
+        if len(kids) != 1:
+            return False
+        fam = op_family(self.events[kids[0]].op)
+        return fam is not None and fam[0] in ("conv", "max_pool", "avg_pool")
 
     def effective_out(self, e: LayerEvent) -> Shape:
         """The spatial size the rest of the model saw from ``e`` (after a virtual fix)."""
@@ -425,6 +456,11 @@ class _Mirror:
             self.last_up = None
             return
         top = free[-1]
+        if not self.chain and op_family(e.op) == ("interpolate", 0) and e.params.get("size") is not None:
+            # a resize to a size that no level took here (a constant written for one input
+            # size): it is meant to undo the most recent level
+            self._pair(e, top, "mirror order (a resize to a fixed size)")
+            return
         want = self.stack[top].factor
         have = g.factor(e)
         if self.chain:

@@ -71,9 +71,12 @@ def _pair_rows(report: Report) -> list[list[str]]:
         if down is None:
             rows.append(["-", f"{up.name} ({up.kind})", f"{fmt_shape(up.in_spatial)} -> {fmt_shape(up.out_spatial)}", "unpaired", ""])
             continue
-        shapes = f"{fmt_shape(down.in_spatial)} -> {fmt_shape(down.out_spatial)} ... {fmt_shape(up.in_spatial)} -> {fmt_shape(up.out_spatial)}"
-        status = "MISMATCH" if p.up in bad else "ok"
-        rows.append([f"{down.name} ({down.kind})", f"{up.name} ({up.kind})", shapes, p.evidence, status])
+        first = _event(report.events, p.chain[0]) if p.chain else up
+        start = first if first is not None else up
+        shapes = f"{fmt_shape(down.in_spatial)} -> {fmt_shape(down.out_spatial)} ... {fmt_shape(start.in_spatial)} -> {fmt_shape(up.out_spatial)}"
+        status = "MISMATCH" if p.up in bad or any(c in bad for c in p.chain) else "ok"
+        ups = f"{p.chain[0]} .. {up.name} ({len(p.chain) + 1} layers)" if p.chain else f"{up.name} ({up.kind})"
+        rows.append([f"{down.name} ({down.kind})", ups, shapes, p.evidence, status])
     return rows
 
 

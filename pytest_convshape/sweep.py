@@ -410,11 +410,27 @@ class SizeProgram:
             return ins[self._earliest(node)].copy()
         raise Untrusted(f"{e.name}: no size rule for {e.kind}")
 
-    @staticmethod
-    def _earliest(node: _Node) -> int:
-        """The operand the tracer keeps when a merge's sizes differ: the one made first."""
+    def _earliest(self, node: _Node) -> int:
+        """The operand the tracer keeps when a merge's sizes differ: the one whose size was set
+        longest ago (the tracer's rule, on the base trace)."""
         def order(src: tuple) -> int:
-            return -1 if src[0] == "input" else src[1] if src[0] in ("fwd", "in") else 10**9
+            if src[0] == "input":
+                return -1
+            if src[0] not in ("fwd", "in"):
+                return 10**9
+            j = src[1]
+            seen: set[int] = set()
+            while j >= 0 and j not in seen:
+                seen.add(j)
+                ev = self.events[j]
+                if src[0] == "fwd" and ev.ndim and ev.in_shapes and tuple(ev.in_shapes[0][-ev.ndim:]) != tuple((ev.forced_shape or ev.out_shape)[-ev.ndim:]):
+                    return j
+                feed = [i for i in (ev.feeds[0] if ev.feeds else ()) if i >= 0]
+                if not feed:
+                    return -1
+                j = max(feed)
+                src = ("fwd", j)
+            return -1
         return min(range(len(node.sources)), key=lambda i: order(node.sources[i]))
 
     def _param_axis(self, e: LayerEvent) -> int:

@@ -436,7 +436,9 @@ class _Recorder(TorchFunctionMode):
             self._fail(name, op, operands, message)
             self.op_error = exc
             raise exc
-        ranked = sorted(range(len(operands)), key=lambda i: max(self.prov(operands[i]), default=MODEL_INPUT))
+        # The operand whose size was set longest ago (a skip from the encoder) is taken as the
+        # right one; the branch whose size changed last (just upsampled) is resized to it.
+        ranked = sorted(range(len(operands)), key=lambda i: self._last_size_change(operands[i]))
         target_i = ranked[0]
         ndim = operands[0].dim() - 2
         target = tuple(operands[target_i].shape[-ndim:])
@@ -458,6 +460,22 @@ class _Recorder(TorchFunctionMode):
         for i in culprits:
             self.repairs.append(MergeRepair(name, i, message, target_i, shapes))
         return out
+
+    def _last_size_change(self, t: torch.Tensor) -> int:
+        """The index of the most recent recorded event that changed the spatial size on the way
+        to ``t`` (following first inputs; -1 for the model's input)."""
+        todo = sorted(self.prov(t), reverse=True)
+        seen: set[int] = set()
+        while todo:
+            i = todo.pop(0)
+            if i == MODEL_INPUT or i in seen:
+                continue
+            seen.add(i)
+            ev = self.events[i]
+            if ev.ndim and ev.in_shapes and tuple(ev.in_shapes[0][-ev.ndim:]) != tuple((ev.forced_shape or ev.out_shape)[-ev.ndim:]):
+                return i
+            todo = sorted(set(todo) | set(ev.feeds[0] if ev.feeds else ()), reverse=True)
+        return MODEL_INPUT
 
     def _fail(self, where: str, op: str, tensors: list, message: str) -> None:
         if self.failure is None:
@@ -602,24 +620,42 @@ def module_names(model: nn.Module) -> dict[int, str]:
     return names
 
 
+def _slots(model: nn.Module) -> list[tuple[str, torch.Tensor]]:
+    """Every parameter and buffer slot once: a module registered under two names (an alias,
+    as in MONAI's DynUNet) is one module, so one name; a tensor shared by two modules (tied
+    weights) sits in two slots, and both are listed. Swapping by slot, with ``tie_weights``
+    off, restores every slot afterwards (torch's tie handling leaves aliased modules on meta)."""
+    out: list[tuple[str, torch.Tensor]] = []
+    for path, module in model.named_modules():
+        prefix = f"{path}." if path else ""
+        for name, t in list(module._parameters.items()) + list(module._buffers.items()):
+            if t is not None and not nn.parameter.is_lazy(t):  # LazyConv*: left in place, materialised on the call
+                out.append((prefix + name, t))
+    return out
+
+
 def meta_state(model: nn.Module) -> dict[str, torch.Tensor]:
-    """Meta stand-ins for every parameter and buffer: shapes and dtypes, no memory."""
+    """Meta stand-ins for every parameter and buffer: shapes and dtypes, no memory (one stand-in
+    per tensor, so tied weights stay tied)."""
+    made: dict[int, torch.Tensor] = {}
     state: dict[str, torch.Tensor] = {}
-    # one name per tensor: functional_call (tie_weights=True) swaps every other name of a tied one
-    for name, t in list(model.named_parameters()) + list(model.named_buffers()):
-        if nn.parameter.is_lazy(t):  # LazyConv*: left in place, the module materialises it on the call
-            continue
-        state[name] = torch.empty(t.shape, dtype=t.dtype, device="meta")
+    for name, t in _slots(model):
+        if id(t) not in made:
+            made[id(t)] = torch.empty(t.shape, dtype=t.dtype, device="meta")
+        state[name] = made[id(t)]
     return state
 
 
 def real_state(model: nn.Module) -> dict[str, torch.Tensor]:
-    """Every (initialised) parameter and buffer by name, for a real pass on copies."""
-    return {
-        name: t
-        for name, t in list(model.named_parameters()) + list(model.named_buffers())
-        if not nn.parameter.is_lazy(t)
-    }
+    """Copies of every (initialised) parameter and buffer by slot, for a real pass (one copy per
+    tensor, so tied weights stay tied)."""
+    made: dict[int, torch.Tensor] = {}
+    state: dict[str, torch.Tensor] = {}
+    for name, t in _slots(model):
+        if id(t) not in made:
+            made[id(t)] = t.detach().clone()
+        state[name] = made[id(t)]
+    return state
 
 
 def _copies(value: Any) -> Any:
@@ -695,9 +731,9 @@ def run(
                     first_input = first_input or _shape(t)
             with recorder:
                 if device == "meta":
-                    returned = torch.func.functional_call(model, meta_state(model), margs, mkwargs, strict=False)
+                    returned = torch.func.functional_call(model, meta_state(model), margs, mkwargs, strict=False, tie_weights=False)
                 else:  # on copies of the weights: buffers updated in forward stay as they were
-                    returned = torch.func.functional_call(model, _copies(real_state(model)), margs, mkwargs, strict=False)
+                    returned = torch.func.functional_call(model, real_state(model), margs, mkwargs, strict=False, tie_weights=False)
     except LinterBug:
         raise
     except Exception as exc:  # reported by the caller, with the layers that ran

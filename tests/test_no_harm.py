@@ -216,6 +216,26 @@ def test_tied_and_parametrized_weights_are_unharmed():
     assert report.ok, report
 
 
+class _Aliased(nn.Module):
+    """One conv and one deconv registered under two names each, as MONAI's DynUNet does."""
+
+    def __init__(self):
+        super().__init__()
+        self.downs = nn.ModuleList([nn.Conv2d(1, 1, 3, 2, 1)])
+        self.ups = nn.ModuleList([nn.ConvTranspose2d(1, 1, 2, 2)])
+        self.skip = nn.Module()
+        self.skip.down, self.skip.up = self.downs[0], self.ups[0]
+
+    def forward(self, x):
+        return torch.cat([self.skip.up(self.skip.down(x)), x], 1)
+
+
+def test_modules_registered_under_two_names_are_unharmed():
+    # torch.func.functional_call with tie_weights=True leaves an aliased module on meta
+    report = _lint_unharmed(_Aliased(), input_size=(1, 1, 32, 32))
+    assert report.ok, report
+
+
 def test_half_precision_model_is_unharmed():
     model = _used(UNet()).half()
     report = _lint_unharmed(model, input_size=(1, 1, 30, 30))

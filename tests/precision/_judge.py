@@ -120,10 +120,16 @@ def fixes_work_in_eager(family, case, report) -> None:
             family, case, report, f"an output_padding of {case['culprits']} fixes this in eager; no culprit finding has a fix"
         )
     if case["fix"] == "none":
+        # No output_padding makes eager work: the report must not claim its fixes do, so some
+        # error keeps no fix. A fix on one culprit is fine when another culprit has none (it
+        # holds once that one is changed some other way, and is proven that way).
         probe = O.build(family)
-        wrong = [f for f in culprit_findings if f.fix is not None]
-        assert not wrong, context(family, case, report, f"no output_padding fixes this in eager, but the report offers {[f.fix for f in wrong]}")
+        assert any(f.fix is None for f in errors), context(
+            family, case, report, f"no output_padding fixes this in eager, but every error comes with one: {fixes}"
+        )
         for f in culprit_findings:
+            if f.fix is not None:
+                continue
             if any(O.is_transposed(probe, family, n) for n in names(f)):
                 assert "output_padding" in f.message, context(
                     family, case, report, f"{f.code} {f.layer}: an unfixable transposed conv's message must say no output_padding fixes it"
