@@ -825,9 +825,11 @@ def test_fuzz_long(request: pytest.FixtureRequest, shard: int) -> None:
     seen: set[str] = set()
     started = time.perf_counter()
 
-    def judge_one(family: str, spec: Any) -> None:
+    def judge_one(family: str, spec: Any, share: int) -> None:
         text = repr(spec)
         c = per_family[family]
+        if c["models"] >= share:
+            return
         if text in seen:
             c["duplicates"] += 1
             return
@@ -852,18 +854,19 @@ def test_fuzz_long(request: pytest.FixtureRequest, shard: int) -> None:
         if outcome.problems:
             failures.append({"family": family, "spec": text, "problems": outcome.texts()})
 
-    # one Hypothesis run per family (the same number of models each), seeded per run, shard, family
+    # One Hypothesis run per family, seeded per run, shard and family: the same number of distinct
+    # models each (duplicates are drawn again, up to a quarter more draws).
     for index, family in enumerate(families):
         share = count // len(families) + (1 if index < count % len(families) else 0)
         if share == 0:
             continue
 
         @seed((base_seed * SHARDS + shard) * 1000 + FAMILIES.index(family))
-        @settings(max_examples=share, deadline=None, database=None, derandomize=False, phases=[Phase.generate],
-                  suppress_health_check=_HEALTH)
+        @settings(max_examples=share + share // 4 + 5, deadline=None, database=None, derandomize=False,
+                  phases=[Phase.generate], suppress_health_check=_HEALTH)
         @given(FAMILY_STRATEGIES[family])
         def run(spec: Any) -> None:
-            judge_one(family, spec)  # noqa: B023 - run() is called in this iteration
+            judge_one(family, spec, share)  # noqa: B023 - run() is called in this iteration
 
         run()
 
