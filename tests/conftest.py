@@ -11,3 +11,5 @@ def pytest_addoption(parser):
                     help="models drawn by the long fuzz run, over all shards (default 5000)")
     group.addoption("--fuzz-seed", type=int, default=0, metavar="S",
                     help="seed of the long fuzz run (default 0)")
+    group.addoption("--fuzz-family", action="append", default=[], metavar="NAME",
+                    help="restrict the long fuzz run to this family (repeatable; default: every family)")

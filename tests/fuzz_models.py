@@ -114,6 +114,29 @@ class ModelSpec:
         """The (down, up) layer names each up is meant to invert, as the linter names them."""
         return [(f"downs.{i}", up_name(self, i)) for i in range(len(self.levels))]
 
+    # the interface every fuzz family offers (see fuzz_arch.Arch)
+    no_fix = False
+
+    @property
+    def family(self) -> str:
+        return f"mirror-{self.topology}"
+
+    @property
+    def restoring(self) -> bool:
+        """Chains and U-Nets are autoencoders: meant to give back the input's spatial size."""
+        return True
+
+    def build(self, seed: int = 0) -> "FuzzNet":
+        return build(self, seed)
+
+    def culprit(self) -> None:
+        return None
+
+    def mirror_pairs(self) -> list[tuple[str, str]] | None:
+        """The pairing check's (down, up) pairs (not checked when a planted layer parameter can
+        turn an up into a plain layer)."""
+        return None if self.illegal is not None and self.illegal.target else self.pairs()
+
 
 def up_name(spec: ModelSpec, i: int) -> str:
     return f"ups.{i}.1" if spec.levels[i][1].kind == "shuffle" else f"ups.{i}"
@@ -543,11 +566,12 @@ def _illegal(draw: Any, spec: ModelSpec) -> Illegal:
 
 
 @st.composite
-def model_specs(draw: Any, illegal: bool = True, ndims: Sequence[int] = (1, 2, 3)) -> ModelSpec:
+def model_specs(draw: Any, illegal: bool = True, ndims: Sequence[int] = (1, 2, 3),
+                topologies: Sequence[str] = ("chain", "unet")) -> ModelSpec:
     """Random encoder/decoder: chain or U-Net, 1d/2d/3d; with ``illegal``, about one model in
     six gets a planted parameter eager torch rejects."""
     n = draw(st.sampled_from(tuple(ndims)))
-    topology = draw(st.sampled_from(("chain", "unet")))
+    topology = draw(st.sampled_from(tuple(topologies)))
     merge = draw(st.sampled_from(MERGES)) if topology == "unet" else "cat"
     channels = draw(st.sampled_from((1, 2, 3, 4) if n < 3 else (1, 2)))
     depth = draw(st.integers(1, 3 if n < 3 else 2))
