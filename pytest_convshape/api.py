@@ -258,7 +258,7 @@ def check(
         input=described,
         findings=tuple(sorted(findings, key=_finding_order(final.events))),
         pairs=tuple(final.pairs),
-        events=verdict.first.events,  # the sizes the model gives today, without virtual fixes
+        events=final.events,
         device=device,
         fallback_reason=fallback,
         sizes=tuple(sweeps),

@@ -172,6 +172,15 @@ class Mismatch:
         return tuple(o + d for o, d in zip(self.up.out_spatial, self.delta))
 
     @property
+    def fix_site(self) -> tuple[str, Shape]:
+        """Where a virtual fix forces a size: the up's output (to ``target``), or, when the up
+        gives back the right size and its output chain breaks it, the chain's end (to the size
+        the level took)."""
+        if self.culprit is not self.up and self.chain:
+            return self.chain[-1].name, self.expected
+        return self.up.name, self.target
+
+    @property
     def culprit(self) -> LayerEvent:
         """The layer at fault: the up, unless its own output is right and an event of its
         output chain changes the size."""
@@ -460,13 +469,15 @@ def pair_finding(
     suggestions: Sequence[str] = (),
 ) -> Finding:
     bad = [i for i in range(m.up.ndim) if m.expected[i] != m.actual[i]]
+    own = (m.target, m.up.out_spatial)
     return Finding(
         code=code,
         message=message,
         up=m.up.name,
         down=m.down.name,
-        expected=m.expected,
-        actual=m.actual,
+        expected=m.target,
+        actual=m.up.out_spatial,
+        level=(m.expected, m.actual) if own != (m.expected, m.actual) else None,
         fix=fix,
         location=m.culprit.location if m.culprit is not m.up else m.up.location,
         suggestions=tuple(suggestions),

@@ -41,6 +41,7 @@ from .checks import (
     skip_hider,
     unpool_indices_warning,
 )
+from .checks import family
 from .pairing import MERGE, UP, Graph, find_pairs
 from .records import MODEL_INPUT, Finding, Fix, LayerEvent, Pair, Shape, fmt_shape, fmt_value
 
@@ -109,7 +110,8 @@ class Confirmed:
         """The sizes the virtual fix forces: the changed layers of a chain, or the up."""
         if self.chain is not None:
             return {e.name: size for e, _, size in self.chain.changes}
-        return {self.mismatch.up.name: self.mismatch.target}
+        name, size = self.mismatch.fix_site
+        return {name: size}
 
 
 @dataclass
@@ -238,7 +240,7 @@ class Linter:
         if not trials:
             return False
         base = self._targets(confirmed, current)
-        test = self.trace({**base, **{u: m.target for u, (m, _, _) in trials.items()}})
+        test = self.trace({**base, **dict(m.fix_site for m, _, _ in trials.values())})
         still = {r.merge for r in test.repairs}
         progress = False
         for u, (m, text, merge) in trials.items():
@@ -265,7 +267,7 @@ class Linter:
         base = self._targets(confirmed, current)
         candidates = [pending] + ([{u: m} for u, m in pending.items()] if len(pending) > 1 else [])
         for group in candidates:
-            test = self.trace({**base, **{u: m.target for u, m in group.items()}})
+            test = self.trace({**base, **dict(m.fix_site for m in group.values())})
             if test.output_restores() and not test.failed and len(test.repairs) <= len(current.repairs):
                 for u, m in group.items():
                     confirmed[u] = Confirmed(m, f"{before}; with this layer fixed it is restored", "output", _chain_solution(current.graph, m))
@@ -293,6 +295,9 @@ class Linter:
             if c.chain is not None and u not in unproven:
                 out.extend(self._chain_findings(final, c))
                 continue
+            if m.culprit is not m.up:
+                out.append(self._broken_after(m, c))
+                continue
             message = f"{describe(m)}; {r.tail}"
             fix = None
             suggestions = r.suggestions
@@ -312,6 +317,23 @@ class Linter:
         return out
 
     @staticmethod
+    def _broken_after(m: Mismatch, c: Confirmed) -> Finding:
+        """CS206: the up gives back the size its level took and a layer right after it changes it."""
+        e = m.culprit
+        text = (
+            f"{event_ref(e)} changes {fmt_shape(e.in_spatial)} to {fmt_shape(e.out_spatial)} right after "
+            f"{label(m.up.name)} ({m.up.kind}), which gives back the {fmt_shape(m.expected)} that {label(m.down.name)} ({m.down.kind}) took"
+            + _keep_size_hint(e)
+        )
+        r = remedy(m)
+        if r.output_padding is not None:
+            text += f"; output_padding={fmt_value(r.output_padding)} on {label(m.up.name)} would make up for it, but {label(e.name) if e.module else 'that call'} is what breaks the size"
+        elif family(m.up) == "conv_transpose":
+            text += f"; no output_padding on {label(m.up.name)} can undo it"
+        return Finding(code="CS206", message=text, up=m.up.name, down=m.down.name, location=e.location, layer=e.name,
+                       witness=c.witness, level=(m.expected, m.actual))
+
+    @staticmethod
     def _chain_findings(final: Pass, c: Confirmed) -> list[Finding]:
         """One CS101 per layer of a chain whose output_padding changes."""
         m = c.mismatch
@@ -319,7 +341,9 @@ class Linter:
         names = " -> ".join(list(m.pair.chain) + [m.up.name])
         head = describe(m)
         out = []
-        for e, ops, size in c.chain.changes:
+        for planned, ops, size in c.chain.changes:
+            # as the final trace saw it: its input already carries the changes before it
+            e = final.graph.by_name.get(planned.name, planned)
             message = (
                 f"{subject(e)} gives {fmt_shape(e.out_spatial)} in the chain {names}, and the chain misses: {head}; "
                 f"set output_padding={fmt_value(ops)} on {label(e.name)} to get {fmt_shape(size)}"

@@ -99,11 +99,12 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "CS206",
-            "merge-size-mismatch",
+            "size-changed-after-upsampling",
             ERROR,
-            "A torch.cat/stack/add gets tensors of different spatial sizes and no paired upsampling "
-            "layer explains it (a pad, crop or size-changing layer after the upsampler); eager PyTorch raises.",
-            "Make the layer named in the message keep the size, or pad/crop both branches to the same size.",
+            "A layer changes a size that no paired upsampling layer explains (a pad, crop, resize or "
+            "stride-1 ConvTranspose after an upsampler that restored its partner's size, or a branch of "
+            "another size), and a torch.cat/add/stack raises or the output misses the input's size.",
+            "Make the layer named in the message keep the size (the message says how), or pad/crop both branches alike.",
         ),
         Rule(
             "CS301",
@@ -325,6 +326,10 @@ class Finding:
     witness: str = ""
     """For a pair mismatch that is an error: what shows it matters (the op eager torch would
     raise in, the output size that is not restored, or that the pair was named)."""
+    level: tuple[Shape, Shape] | None = None
+    """(the size the level took, the size it gives back) when pads written before the down or
+    trims written after the up make them differ from ``expected``/``actual``, which are the up's
+    own output as it should be and as it is."""
 
     @property
     def severity(self) -> str:
@@ -346,6 +351,7 @@ class Finding:
             "detail": self.detail,
             "holds_for": self.holds_for or None,
             "witness": self.witness or None,
+            **({"level": {"took": list(self.level[0]), "gives": list(self.level[1])}} if self.level else {}),
         }
 
 

@@ -489,6 +489,14 @@ class _Recorder(TorchFunctionMode):
         x = tensors[0]
         if x.dim() >= 3 and out.dim() == x.dim() and tuple(out.shape[:2]) == tuple(x.shape[:2]) and out.shape != x.shape:
             name = self._unique(f"{self._path()}:crop" if self._path() else "crop")
+            forced = None
+            target = self.overrides.get(name)
+            ndim = x.dim() - 2
+            if target is not None and tuple(out.shape[-ndim:]) != tuple(target):
+                raw_shape = _shape(out)
+                out = _resize(out, target)
+                forced = _shape(out)
+                self.set_prov(out, self.prov(x))
             event = LayerEvent(
                 index=len(self.events),
                 name=name,
@@ -498,9 +506,10 @@ class _Recorder(TorchFunctionMode):
                 ndim=x.dim() - 2,
                 params={},
                 in_shapes=(_shape(x),),
-                out_shape=_shape(out),
+                out_shape=raw_shape if forced is not None else _shape(out),
                 feeds=(tuple(sorted(self.prov(x))),),
                 location=_call_site(),
+                forced_shape=forced,
             )
             return self._emit(out, event)
         return out

@@ -123,8 +123,11 @@ class ModelSpec:
 
     @property
     def restoring(self) -> bool:
-        """Chains and U-Nets are autoencoders: meant to give back the input's spatial size."""
-        return True
+        """Chains and U-Nets are autoencoders, meant to give back the input's spatial size, when
+        each up scales by what its down took away. A drawn up of another factor (a stride-3
+        ConvTranspose for a stride-2 conv) builds no mirror: what such a model should return is
+        not known, so only false errors and eager crashes are judged."""
+        return all(_up_factor(u, d) == tuple(float(s) for s in d.stride) for d, u in self.levels)
 
     def build(self, seed: int = 0) -> "FuzzNet":
         return build(self, seed)
@@ -134,8 +137,23 @@ class ModelSpec:
 
     def mirror_pairs(self) -> list[tuple[str, str]] | None:
         """The pairing check's (down, up) pairs (not checked when a planted layer parameter can
-        turn an up into a plain layer)."""
-        return None if self.illegal is not None and self.illegal.target else self.pairs()
+        turn an up into a plain layer, nor when an up scales by another factor than its down:
+        pairing by scale leaves it unpaired)."""
+        if not self.restoring or (self.illegal is not None and self.illegal.target):
+            return None
+        return self.pairs()
+
+
+def _up_factor(u: "UpSpec", d: "DownSpec") -> tuple[float, ...]:
+    """How much an up scales each dim (MaxUnpool mirrors its pool)."""
+    n = len(d.stride)
+    if u.kind == "convT":
+        return tuple(float(s) for s in u.stride)
+    if u.kind == "upsample":
+        return tuple(float(s) for s in u.scale)
+    if u.kind == "shuffle":
+        return (float(u.factor),) * n
+    return tuple(float(s) for s in d.stride)
 
 
 def up_name(spec: ModelSpec, i: int) -> str:

@@ -214,6 +214,15 @@ def _spatial(shape: tuple[int, ...] | None, n: int) -> tuple[int, ...] | None:
     return None if shape is None else tuple(shape[-n:])
 
 
+def _enclosing(name: str) -> list[str]:
+    """A module name and the names of the modules around it (``enc.0.conv``, ``enc.0``, ``enc``);
+    the name of a module's n-th call (``up#2``) stands for itself only."""
+    if "#" in name or ":" in name:
+        return [name]
+    parts = name.split(".")
+    return [".".join(parts[:k]) for k in range(len(parts), 0, -1)]
+
+
 def _error_text(exc: BaseException | None) -> str:
     return "" if exc is None else f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"[:160]
 
@@ -426,17 +435,32 @@ def judge(spec: Any) -> Outcome:
     if comparable:
         for p in _compare_events(report.events, fixed_world, "report"):
             out.add("shape", p)
+        # A pair finding speaks of its level: the size the down's level took (before a pad
+        # written in its block) and the size the up's level gives back (after a trim written in
+        # its block). The eager input of the down or of a module around it, and the eager output
+        # of the up or of a module around it, must show those sizes. A layer of a chain of ups
+        # is judged by its fix, not by the level's sizes.
+        # ``actual`` is the up's own output; ``expected`` the output it should give, which is
+        # the size the down took unless pads before the down or trims after the up make the
+        # level differ: then ``level`` says what the level took (seen at the down or at a
+        # module around it, before a pad written in that block). A layer of a chain of ups is
+        # judged by its fix, not by the level's sizes; the fixes are checked in eager below.
+        chained = {c for p in report.pairs for c in p.chain} | {p.up for p in report.pairs if p.chain}
         for f in report.findings:
             if f.code not in SHAPE_CODES or f.up is None or f.down is None:
                 continue
-            got_in = _spatial(fixed_world.ins.get(f.down), n)
             got_out = _spatial(fixed_world.outs.get(f.up), n)
             if got_out is None and f.up in plain.outs and plain.ins.get(f.up) == fixed_world.ins.get(f.up):
                 got_out = _spatial(plain.outs[f.up], n)
-            if got_in is not None and tuple(f.expected or ()) != got_in:
-                out.add("shape", f"{f.code} {f.up}: expected {f.expected}, eager input of {f.down} is {got_in}")
             if got_out is not None and tuple(f.actual or ()) != got_out:
                 out.add("shape", f"{f.code} {f.up}: actual {f.actual}, eager output is {got_out}")
+            if f.up in chained:
+                continue
+            took = f.level[0] if f.level is not None else f.expected
+            got_in = [g for g in (_spatial(fixed_world.ins.get(m), n) for m in _enclosing(f.down)) if g is not None]
+            if got_in and tuple(took or ()) not in got_in:
+                out.add("shape", f"{f.code} {f.up}: the level took {took}, eager input of {f.down} (or a block around it) is {got_in}")
+
 
     # ---- pairing (plain mirrored models only; not a verdict)
     mirror = spec.mirror_pairs()
