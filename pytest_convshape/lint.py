@@ -41,7 +41,7 @@ from .checks import (
     skip_hider,
     unpool_indices_warning,
 )
-from .checks import family
+from .checks import family, params_valid
 from .pairing import MERGE, UP, Graph, find_pairs
 from .records import MODEL_INPUT, Finding, Fix, LayerEvent, Pair, Shape, fmt_shape, fmt_value
 
@@ -183,6 +183,11 @@ class Linter:
             if named:
                 for u, m in named.items():
                     confirmed[u] = Confirmed(m, "the pair is named in pairs", "explicit", _chain_solution(current.graph, m))
+                continue
+            unpools = {u: m for u, m in fresh.items() if _unpool_past_indices(m)}
+            if unpools:
+                for u, m in unpools.items():
+                    confirmed[u] = Confirmed(m, unpool_indices_warning(m)[0].upper() + unpool_indices_warning(m)[1:], "crash")
                 continue
             if self._crash_witnesses(current, fresh, confirmed, rejected):
                 continue
@@ -378,10 +383,9 @@ class Linter:
             if restored(g, pair) is False:
                 why[u] = f"the re-trace with every fix applied still gives {fmt_shape(g.level_output(g.by_name[u])[1])}"
                 continue
-            up_index = g.by_name[u].index
             for r in final.repairs:
                 merge = g.by_name.get(r.merge)
-                if merge is not None and up_index in g.ancestors(merge.feeds[r.up_branch]):
+                if merge is not None and any(e.name == u for e in g.ups_feeding(merge.feeds[r.up_branch])):
                     why[u] = f"with every fix applied {event_ref(merge)} still raises: {r.message}"
                     break
             if u in why:
@@ -412,13 +416,16 @@ class Linter:
                 out.append(pair_finding(m, HIDDEN_CODE[role], f"{message}; {r.tail}", None, r.suggestions))
                 continue
             restores = final.output_restores()
-            seen = "the model runs and its output restores the input size" if restores else (
-                "the model runs" + (f" ({final.output_text()}, by design or otherwise)" if final.output_text() else "")
-            )
+            if final.repairs or final.failed:
+                seen = "fixing it alone does not stop the op that raises (see the errors)"
+            elif restores:
+                seen = "the model runs and its output restores the input size"
+            else:
+                seen = "the model runs" + (f" ({final.output_text()}, by design or otherwise)" if final.output_text() else "")
             how = m.pair.detail or m.pair.evidence
             out.append(pair_finding(
                 m, "CS905",
-                f"{describe(m)}; paired by {how}, but {seen} and no op fails because of it, so it is not an error",
+                f"{describe(m)}; paired by {how}, but {seen}" + ("" if final.repairs or final.failed else " and no op fails because of it") + ", so it is not an error",
             ))
         return out
 
@@ -433,6 +440,8 @@ class Linter:
             if p.down is None or p.up in final.mismatches or p.up in confirmed or p.up not in g.by_name:
                 continue
             up, down = g.by_name[p.up], g.by_name[p.down]
+            if not params_valid(up) or not params_valid(down) or up.ndim != down.ndim:
+                continue
             expected = g.level_input(down)
             if up.forced_shape is not None or up.out_spatial == expected or any(v < 1 for v in up.out_spatial):
                 continue
@@ -483,6 +492,12 @@ class Linter:
             out.append(Finding(code="CS206", message=text, layer=layer.name, location=layer.location,
                                up=layer.name if g.role(layer) == UP else None))
         return out
+
+
+def _unpool_past_indices(m: Mismatch) -> bool:
+    """A MaxUnpool smaller than its pool's input: the pool's indices point past its output, and
+    eager torch raises 'Found an invalid max index' for almost any input."""
+    return family(m.up) == "max_unpool" and any(a < x for a, x in zip(m.up.out_spatial, m.target))
 
 
 def _chain_solution(g: Graph, m: Mismatch) -> ChainFix | None:

@@ -66,7 +66,9 @@ class Graph:
                 for src in feed:
                     if src != MODEL_INPUT and src in self.children and e.index not in self.children[src]:
                         self.children[src].append(e.index)
-        self.roles: list[str] = [self._role(e) for e in self.events]
+        self.roles: list[str] = []
+        for e in self.events:
+            self.roles.append(self._role(e))
 
     def role(self, e: LayerEvent) -> str:
         return self.roles[e.index]
@@ -101,8 +103,7 @@ class Graph:
             return self._interpolate_role(e)
         return LAYER
 
-    @staticmethod
-    def _interpolate_role(e: LayerEvent) -> str:
+    def _interpolate_role(self, e: LayerEvent) -> str:
         scale = e.params.get("scale_factor")
         if scale is not None:
             if all(s >= 1 for s in scale) and any(s > 1 for s in scale):
@@ -114,6 +115,8 @@ class Graph:
         if outs == ins or not ins or any(i < 1 for i in ins) or any(o < 1 for o in outs):
             return LAYER
         ratios = [o / i for o, i in zip(outs, ins)]
+        if all(0.5 < r < 2 for r in ratios) and self._right_after_up(e):
+            return RESIZE  # a resize written right after an up sets that level's size
         # A resize to a given size that changes the size by less than half nudges a tensor to
         # a size (an adjustment, part of the level before it); a larger one is a level itself.
         if all(r >= 1 for r in ratios):
@@ -121,6 +124,19 @@ class Graph:
         if all(r <= 1 for r in ratios):
             return DOWN if min(ratios) <= 1 / 1.5 else RESIZE
         return RESIZE
+
+    def _right_after_up(self, e: LayerEvent) -> bool:
+        """``e`` reads the output of an up (through layers that keep the size)."""
+        feed = e.feeds[0] if e.feeds else ()
+        while len(feed) == 1 and feed[0] != MODEL_INPUT and feed[0] < len(self.roles):
+            prev = self.events[feed[0]]
+            role = self.roles[prev.index]
+            if role == UP:
+                return True
+            if role != LAYER or prev.in_spatial != prev.out_spatial:
+                return False
+            feed = prev.feeds[0] if prev.feeds else ()
+        return False
 
     # scale -------------------------------------------------------------------------------
     def factor(self, e: LayerEvent) -> Factor:

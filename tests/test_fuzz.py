@@ -478,8 +478,9 @@ def judge(spec: Any) -> Outcome:
     for f in fixes:
         if f.fix.verified is not True:
             out.add("fix_unverified", f"{f.code} {f.fix.layer} output_padding={f.fix.output_padding} has verified={f.fix.verified!r}")
-    if fixes and spec.no_fix and out.works:
-        out.add("fix_unwanted", f"the model works, but fixes are suggested: {[(f.fix.layer, f.fix.output_padding) for f in fixes]}")
+    error_fixes = [f for f in fixes if f.severity == "error"]
+    if error_fixes and spec.no_fix and out.works:
+        out.add("fix_unwanted", f"the model works, but errors with fixes are reported: {[(f.fix.layer, f.fix.output_padding) for f in error_fixes]}")
     if fixes and (planted is None or planted.kind == "output_padding_too_big"):
         out.tags.append("fixed")
         _check_fixes(spec, model, x, report, fixes, errors, out)
@@ -491,8 +492,11 @@ def judge(spec: Any) -> Outcome:
         if f.code in SHAPE_CODES and isinstance(m, _UNPOOL) and "pass output_size=" in f.message:
             if not _unpool_output_size_accepted(model, f, ev.in_shapes[0]):
                 out.add("unpool", f"{f.code} on {f.up} suggests output_size= for {f.expected}, eager rejects it")
+        # CS102 says no output_padding is offered: none reaches ``expected``, or one does but
+        # the message says why it is not offered (a module called at several levels that need
+        # different values; the re-trace with every fix applied does not bear it out).
         if f.code == "CS102" and isinstance(m, nn.modules.conv._ConvTransposeNd) and f.expected is not None:
-            if not _cs102_confirmed(model, f, tuple(ev.in_shapes[0])):
+            if "not offered as a fix" not in f.message and not _cs102_confirmed(model, f, tuple(ev.in_shapes[0])):
                 out.add("cs102", f"CS102 on {f.up}: a legal output_padding does reach {f.expected} in eager")
     return out
 
