@@ -12,7 +12,7 @@ from torch import nn
 from . import trace as tracing
 from .lint import Linter, Pass, Verdict
 from .locate import site_of
-from .pairing import MERGE_OPS, resolve_explicit
+from .pairing import MERGE_OPS, find_pairs, resolve_explicit
 from .records import ERROR, Finding, LayerEvent, Shape, first_line, fmt_shape, rule_matches
 from .inputs import (
     InputError,
@@ -250,6 +250,8 @@ def check(
     if domains:
         sweeps = _sweep(domains, model, located_on, explicit, args, kwargs, device, sites, verdict, findings)
         findings = _with_holds_for(findings, sweeps)
+    elif any(_unfixable(f) for f in findings):
+        findings = _with_sizes_that_work(findings, model, args, kwargs, device, verdict)
     findings = [f for f in findings if (not select_codes or rule_matches(f.code, select_codes)) and not rule_matches(f.code, ignore_codes)]
     name = target or f"{type(located_on).__module__}.{type(located_on).__qualname__}"  # not the compile/DataParallel wrapper
     final = verdict.final
@@ -310,6 +312,90 @@ def _sweep(domains, model, located_on, explicit, args, kwargs, device, sites, ve
         base = _probe(int(base_input.shape[dim]), verdict, tuple(findings))
         results.append(sweep_dim(dim, rank, int(base_input.shape[dim]), domain, probe_at(dim), base, findings))
     return results
+
+
+def _unfixable(f: Finding) -> bool:
+    """An error about sizes that no output_padding fixes: the input sizes that work are the
+    next best advice."""
+    return f.severity == ERROR and f.fix is None and f.code in ("CS102", "CS103", "CS206")
+
+
+def _with_sizes_that_work(findings: list[Finding], model: nn.Module, args: tuple, kwargs: dict, device: str, verdict: Verdict) -> list[Finding]:
+    """For errors no output_padding fixes: the input sizes near this one for which eager torch
+    runs and the model gives back its input's size, per spatial dim the error is about (a
+    symbolic size program over a window, checked against a few raw traces)."""
+    from .sweep import Probe, sweep_dim
+
+    x = args[0] if args and isinstance(args[0], torch.Tensor) else None
+    if x is None or x.dim() < 3 or not verdict.first.output_restores() is False and not verdict.final.output_restores():
+        return findings
+    rank = x.dim()
+    g = verdict.first.graph
+    rules: dict[int, str] = {}
+    for i in range(rank - 2):
+        if not any(_unfixable(f) and _involves_dim(f, i) for f in findings):
+            continue
+        factor = 1
+        for d in g.downs():
+            fac = g.factor(d)
+            factor *= int(round(fac[i])) if i < len(fac) and fac[i] >= 1 else 1
+        factor = max(2, min(factor, 64))
+        base_size = int(x.shape[2 + i])
+        domain = list(range(max(1, base_size - 2 * factor), base_size + 2 * factor + 1))
+
+        def probe(size: int, i: int = i) -> Probe:
+            shape = list(x.shape)
+            shape[2 + i] = size
+            xs = torch.empty(shape, dtype=x.dtype, device="meta") if device == "meta" else torch.rand(shape, generator=torch.Generator().manual_seed(0), dtype=x.dtype)
+            try:
+                out = tracing.run(model, (xs,) + tuple(args[1:]), kwargs, device=device)
+            except tracing.LinterBug:
+                return Probe(size, (), (), (), True)
+            return _raw_probe(size, out, 2 + i - rank)
+
+        base = _raw_probe(base_size, verdict.first.outcome, 2 + i - rank)
+        sweep = sweep_dim(2 + i, rank, base_size, domain, probe, dataclasses.replace(base, restoring=True), (),
+                          this_dim_only=True, trace_each=False)
+        if sweep is not None and sweep.valid:
+            rules[i] = f"{sweep.rule} (checked for {sweep.label} in {domain[0]}..{domain[-1]}, the other dims assumed right)"
+    if not rules:
+        return findings
+    out = []
+    for f in findings:
+        if _unfixable(f):
+            hints = [f"or use an input size that works: {rule}" for i, rule in rules.items() if _involves_dim(f, i)]
+            f = dataclasses.replace(f, suggestions=tuple(f.suggestions) + tuple(hints))
+        out.append(f)
+    return out
+
+
+def _involves_dim(f: Finding, i: int) -> bool:
+    sizes = f.level or ((f.expected, f.actual) if f.expected is not None and f.actual is not None else None)
+    if sizes is None:
+        return True
+    took, gives = sizes
+    return i < len(took) and i < len(gives) and took[i] != gives[i]
+
+
+def _raw_probe(size: int, outcome: tracing.Outcome, axis: int) -> Any:
+    """One size as eager torch sees it in one dim (``axis``, negative): valid when the forward
+    runs, every merge gets equal sizes in that dim, no layer output is empty in it and the
+    output gives back the input's size in it."""
+    from .sweep import Probe
+
+    events = tuple(outcome.result.events)
+    rank = len(outcome.input_shape)
+    same = [o for o in outcome.outputs if len(o.shape) == rank]
+    restores = bool(same) and any(o.shape[axis] == outcome.input_shape[axis] for o in same)
+    empty = any(len(e.out_shape) == rank and e.out_shape[axis] < 1 for e in events)
+    merges_ok = True
+    for r in outcome.repairs:
+        sizes = {sh[axis] for sh in r.shapes if len(sh) == rank}
+        merges_ok &= len(sizes - ({1} if r.merge.rpartition(":")[2].split("#")[0] in ("add", "sub", "mul") else set())) <= 1
+    failed = outcome.exception is not None or not merges_ok or empty or not restores
+    output = max((i for i in same[0].feeds if i >= 0), default=None) if same else None
+    pairs = tuple(find_pairs(events))
+    return Probe(size, events, pairs, (), failed, output, restores, ())
 
 
 def _probe(size: int, verdict: Verdict, findings: tuple[Finding, ...]) -> Any:

@@ -176,7 +176,7 @@ class Mismatch:
         """Where a virtual fix forces a size: the up's output (to ``target``), or, when the up
         gives back the right size and its output chain breaks it, the chain's end (to the size
         the level took)."""
-        if self.culprit is not self.up and self.chain:
+        if self.chain and (self.culprit is not self.up or any(v < 1 for v in self.target)):
             return self.chain[-1].name, self.expected
         return self.up.name, self.target
 
@@ -207,6 +207,9 @@ def compare(graph: Graph, pair: Pair) -> Mismatch | None:
     if any(v < 1 for v in up.in_spatial + down.in_spatial + up.out_spatial + tuple(expected) + tuple(actual)):
         return None
     if tuple(expected) == tuple(actual):
+        return None
+    raw = up.out_spatial
+    if any(r + e - a < 1 for r, e, a in zip(raw, expected, actual)) and not graph.output_chain(up):
         return None
     return Mismatch(pair, up, down, tuple(expected), tuple(actual), tuple(graph.output_chain(up)), tuple(graph.input_pads(down)))
 

@@ -105,11 +105,16 @@ class Confirmed:
     """``crash``, ``output`` or ``explicit``."""
     chain: ChainFix | None = None
     """For a chain of ups no single output_padding fixes: the values on its layers that do."""
+    at_chain_end: bool = False
+    """The up's output chain sets the level's size whatever the up gives (a crop or resize to
+    a constant): the virtual fix goes there, and the chain is at fault."""
 
     def targets(self) -> dict[str, Shape]:
         """The sizes the virtual fix forces: the changed layers of a chain, or the up."""
         if self.chain is not None:
             return {e.name: size for e, _, size in self.chain.changes}
+        if self.at_chain_end:
+            return {self.mismatch.chain[-1].name: self.mismatch.expected}
         name, size = self.mismatch.fix_site
         return {name: size}
 
@@ -184,7 +189,7 @@ class Linter:
                 for u, m in named.items():
                     confirmed[u] = Confirmed(m, "the pair is named in pairs", "explicit", _chain_solution(current.graph, m))
                 continue
-            unpools = {u: m for u, m in fresh.items() if _unpool_past_indices(m)}
+            unpools = {u: m for u, m in _unpool_mismatches(current).items() if u not in confirmed and u not in rejected and _unpool_past_indices(m)}
             if unpools:
                 for u, m in unpools.items():
                     confirmed[u] = Confirmed(m, unpool_indices_warning(m)[0].upper() + unpool_indices_warning(m)[1:], "crash")
@@ -205,11 +210,11 @@ class Linter:
         g = current.graph
         for u in list(confirmed):
             c = confirmed[u]
+            if c.chain is not None and any(g.by_name.get(e.name) is not None and g.by_name[e.name].forced_shape is not None for e, _, _ in c.chain.changes):
+                continue  # its chain is fixed virtually: this pass shows the plan, not the problem
             if u in current.mismatches:
                 c.mismatch = current.mismatches[u]
                 c.chain = _chain_solution(g, c.mismatch)
-            elif c.chain is not None and any(g.by_name.get(e.name) is not None and g.by_name[e.name].forced_shape is not None for e, _, _ in c.chain.changes):
-                continue  # its chain is fixed virtually: the end round-trips because of that
             elif u in g.by_name and g.by_name[u].forced_shape is None:
                 pair = next((p for p in current.pairs if p.up == u), None)
                 if pair is not None and restored(g, pair):
@@ -271,12 +276,18 @@ class Linter:
         before = current.output_text()
         base = self._targets(confirmed, current)
         candidates = [pending] + ([{u: m} for u, m in pending.items()] if len(pending) > 1 else [])
-        for group in candidates:
-            test = self.trace({**base, **dict(m.fix_site for m in group.values())})
-            if test.output_restores() and not test.failed and len(test.repairs) <= len(current.repairs):
-                for u, m in group.items():
-                    confirmed[u] = Confirmed(m, f"{before}; with this layer fixed it is restored", "output", _chain_solution(current.graph, m))
-                return True
+        for at_end in (False, True):
+            for group in candidates:
+                if at_end and not any(m.chain for m in group.values()):
+                    continue
+                sites = dict(_site(m, at_end) for m in group.values())
+                test = self.trace({**base, **sites})
+                if test.output_restores() and not test.failed and len(test.repairs) <= len(current.repairs):
+                    for u, m in group.items():
+                        end = at_end and bool(m.chain)
+                        confirmed[u] = Confirmed(m, f"{before}; with this layer fixed it is restored", "output",
+                                                 None if end else _chain_solution(current.graph, m), end)
+                    return True
         rejected.update(pending)
         return False
 
@@ -300,7 +311,7 @@ class Linter:
             if c.chain is not None and u not in unproven:
                 out.extend(self._chain_findings(final, c))
                 continue
-            if m.culprit is not m.up:
+            if m.culprit is not m.up or c.at_chain_end:
                 out.append(self._broken_after(m, c))
                 continue
             message = f"{describe(m)}; {r.tail}"
@@ -323,13 +334,17 @@ class Linter:
 
     @staticmethod
     def _broken_after(m: Mismatch, c: Confirmed) -> Finding:
-        """CS206: the up gives back the size its level took and a layer right after it changes it."""
-        e = m.culprit
-        text = (
-            f"{event_ref(e)} changes {fmt_shape(e.in_spatial)} to {fmt_shape(e.out_spatial)} right after "
-            f"{label(m.up.name)} ({m.up.kind}), which gives back the {fmt_shape(m.expected)} that {label(m.down.name)} ({m.down.kind}) took"
-            + _keep_size_hint(e)
-        )
+        """CS206: a layer right after the up sets the level's size wrong (the up gives back the
+        size its level took, or the layer sets a size whatever the up gives)."""
+        e = m.culprit if m.culprit is not m.up else next((ev for ev in reversed(m.chain) if ev.out_spatial != ev.in_spatial), m.chain[-1])
+        if m.culprit is not m.up:
+            after = f"right after {label(m.up.name)} ({m.up.kind}), which gives back the {fmt_shape(m.expected)} that {label(m.down.name)} ({m.down.kind}) took"
+        else:
+            after = (
+                f"right after {label(m.up.name)} ({m.up.kind}), and the level gives {fmt_shape(m.actual)} whatever {label(m.up.name)} gives; "
+                f"{label(m.down.name)} ({m.down.kind}) took {fmt_shape(m.expected)}"
+            )
+        text = f"{event_ref(e)} changes {fmt_shape(e.in_spatial)} to {fmt_shape(e.out_spatial)} {after}" + _keep_size_hint(e)
         r = remedy(m)
         if r.output_padding is not None:
             text += f"; output_padding={fmt_value(r.output_padding)} on {label(m.up.name)} would make up for it, but {label(e.name) if e.module else 'that call'} is what breaks the size"
@@ -406,13 +421,8 @@ class Linter:
             hider = skip_hider(final.graph, m)
             if hider is not None:
                 role = final.graph.role(hider)
-                extra = unpool_indices_warning(m)
                 r = remedy(m)
                 message = f"{describe(m)}; hidden by {HIDDEN_WORD[role]} at {event_ref(hider)}"
-                if extra:
-                    # the crop hides the size, not the indices that point past the smaller output
-                    out.append(pair_finding(m, r.code, f"{message}, but {extra}; {r.tail}", None, r.suggestions))
-                    continue
                 out.append(pair_finding(m, HIDDEN_CODE[role], f"{message}; {r.tail}", None, r.suggestions))
                 continue
             restores = final.output_restores()
@@ -494,10 +504,46 @@ class Linter:
         return out
 
 
+def _site(m: Mismatch, at_chain_end: bool) -> tuple[str, Shape]:
+    """Where to force a size to test a mismatch: its usual fix site, or the end of the up's
+    output chain (when that chain sets the size whatever the up gives)."""
+    if at_chain_end and m.chain:
+        return m.chain[-1].name, m.expected
+    return m.fix_site
+
+
+def _unpool_mismatches(current: Pass) -> dict[str, Mismatch]:
+    """MaxUnpool pairs compared on the unpool's own output and the pool's own input (the pool's
+    indices refer to that input, whatever pads or crops come around them)."""
+    out = {}
+    g = current.graph
+    for p in current.pairs:
+        if p.down is None or p.up not in g.by_name or p.down not in g.by_name:
+            continue
+        up, down = g.by_name[p.up], g.by_name[p.down]
+        if family(up) != "max_unpool" or up.ndim != down.ndim or up.out_spatial == down.in_spatial:
+            continue
+        if any(v < 1 for v in up.out_spatial + down.in_spatial):
+            continue
+        out[p.up] = current.mismatches.get(p.up) or Mismatch(p, up, down, down.in_spatial, up.out_spatial)
+    return out
+
+
 def _unpool_past_indices(m: Mismatch) -> bool:
-    """A MaxUnpool smaller than its pool's input: the pool's indices point past its output, and
-    eager torch raises 'Found an invalid max index' for almost any input."""
-    return family(m.up) == "max_unpool" and any(a < x for a, x in zip(m.up.out_spatial, m.target))
+    """A MaxUnpool smaller than its pool's input, where the pool's windows reach past the
+    unpool's output: the indices point past it, and eager torch raises 'Found an invalid max
+    index' for almost any input (a window's maximum is anywhere in it)."""
+    if family(m.up) != "max_unpool" or not any(a < x for a, x in zip(m.up.out_spatial, m.target)):
+        return False
+    pool = m.down
+    if family(pool) != "max_pool":
+        return True
+    p = pool.params
+    for i, (size_in, size_out, unpooled) in enumerate(zip(pool.in_spatial, pool.out_spatial, m.up.out_spatial)):
+        reach = min(size_in - 1, (size_out - 1) * p["stride"][i] - p["padding"][i] + (p["kernel_size"][i] - 1) * p["dilation"][i])
+        if reach >= unpooled:
+            return True
+    return False
 
 
 def _chain_solution(g: Graph, m: Mismatch) -> ChainFix | None:

@@ -115,7 +115,7 @@ class Graph:
         if outs == ins or not ins or any(i < 1 for i in ins) or any(o < 1 for o in outs):
             return LAYER
         ratios = [o / i for o, i in zip(outs, ins)]
-        if all(0.5 < r < 2 for r in ratios) and self._right_after_up(e):
+        if all(r < 2 for r in ratios) and self._right_after_up(e):
             return RESIZE  # a resize written right after an up sets that level's size
         # A resize to a given size that changes the size by less than half nudges a tensor to
         # a size (an adjustment, part of the level before it); a larger one is a level itself.
@@ -296,8 +296,9 @@ class Graph:
             else:
                 break
             current = nxt
-        # trailing shape-keeping layers say nothing about the level's size
-        while chain and self.roles[chain[-1].index] == LAYER:
+        # trailing shape-keeping layers say nothing about the level's size, unless they set a
+        # size (a resize to a constant that happens to keep it at this input size)
+        while chain and self.roles[chain[-1].index] == LAYER and not _sets_size(chain[-1]):
             chain.pop()
         return chain
 
@@ -332,6 +333,11 @@ class Graph:
 
     def downs(self) -> list[LayerEvent]:
         return [e for e in self.events if self.roles[e.index] == DOWN]
+
+
+def _sets_size(e: LayerEvent) -> bool:
+    """A resize to a given size: its output size does not follow its input's."""
+    return op_family(e.op) == ("interpolate", 0) and e.params.get("size") is not None
 
 
 def _skip_partner(graph: Graph, up: LayerEvent, skip_feed: tuple[int, ...], taken: set[str]) -> LayerEvent | None:

@@ -548,17 +548,24 @@ def sweep_dim(
     probe: Callable[[int], Probe],
     base: Probe,
     findings: Sequence[Finding],
-) -> SizeSweep:
-    """Sweep input dimension ``dim`` over ``domain`` (other dims held at the base input)."""
+    *,
+    this_dim_only: bool = False,
+    trace_each: bool = True,
+) -> SizeSweep | None:
+    """Sweep input dimension ``dim`` over ``domain`` (other dims held at the base input).
+    ``this_dim_only``: judge only the swept dim (as if the held dims were right);
+    ``trace_each``: when the size program cannot be trusted, trace every size (else None)."""
     label = _label(dim, rank)
     axis = dim - rank
     dom = list(domain)
     probes = [probe(s) for s in _probe_sizes(dom, base_size)]
     try:
         program = SizeProgram(base, axis, probes)
-        result = _symbolic(program, dom, label, base, findings, probes)
+        result = _symbolic(program, dom, label, base, findings, probes, this_dim_only)
         return _sweep(dim, label, dom, "symbolic", *result)
     except Untrusted as why:
+        if not trace_each:
+            return None
         note = f"traced every size ({why})"
     by_size = {p.size: p for p in probes}
     by_size[base.size] = base
@@ -589,12 +596,12 @@ def _static_block(findings: Sequence[Finding]) -> bool:
     return any(f.code in ("CS201", "CS202", "CS203", "CS205") for f in findings)
 
 
-def _symbolic(program: SizeProgram, dom: list[int], label: str, base: Probe, findings: Sequence[Finding], probes: Sequence[Probe]):
+def _symbolic(program: SizeProgram, dom: list[int], label: str, base: Probe, findings: Sequence[Finding], probes: Sequence[Probe], this_dim_only: bool = False):
     n = np.array(dom, dtype=np.int64)
     vals = program.evaluate(n)
     reach, conds = program.conditions(vals, n)
     static = _static_block(base.findings)
-    blocked = static or _held_failure(program, base)
+    blocked = static or (not this_dim_only and _held_failure(program, base))
     ok = program.validity(n)
     if blocked:
         ok[:] = False

@@ -589,7 +589,7 @@ def _resize(t: torch.Tensor, spatial: Shape) -> torch.Tensor:
     """A tensor like ``t`` with its trailing dims set to ``spatial`` (zero-padded or cropped
     when real, free on the meta device)."""
     n = len(spatial)
-    shape = tuple(t.shape[:-n]) + tuple(spatial)
+    shape = tuple(t.shape[:-n]) + tuple(max(0, int(v)) for v in spatial)
     if t.device.type == "meta":
         return t.new_empty(shape)
     out = t.new_zeros(shape)

@@ -467,6 +467,8 @@ def judge(spec: Any) -> Outcome:
     if mirror:
         paired = {p.up: p.down for p in report.pairs}
         for down, up in mirror:
+            if plain.ins.get(up) is not None and _spatial(plain.ins.get(up), n) == _spatial(plain.outs.get(up), n):
+                continue  # at this size the up does not scale anything (1 -> 1): nothing to pair
             if up in paired and paired[up] != down:
                 out.add("pairing", f"{up} paired with {paired[up]}, built to mirror {down}")
             elif up not in paired and plain.error is None and up in plain.outs:
@@ -516,7 +518,14 @@ def _check_fixes(spec: Any, model: nn.Module, x: torch.Tensor, report: Any, fixe
         for f in report.findings
         if f.fix is None and f.up is not None and f.expected is not None and f.code in SHAPE_CODES and ":" not in f.up
     }
-    covered = all(f.fix is not None or f.up in virtual for f in errors)
+    # a layer that breaks the size right after an up (CS206 with the level's sizes): the linter
+    # assumes it keeps the size the level took
+    virtual.update({
+        f.layer: tuple(f.level[0])
+        for f in report.findings
+        if f.code == "CS206" and f.level is not None and f.layer and ":" not in f.layer and _module(model, f.layer) is not None
+    })
+    covered = all(f.fix is not None or f.up in virtual or (f.code == "CS206" and f.layer in virtual) for f in errors)
     after = eager(fixed, x, virtual)
     listed = [(f.fix.layer, tuple(f.fix.output_padding)) for f in fixes]
     if after.error is not None and "invalid output_size" in str(after.error):
