@@ -89,11 +89,25 @@ class Pass:
             return None
         return any(o.shape[2:] == self.outcome.input_shape[2:] for o in same)
 
-    def output_text(self) -> str:
-        out = self.primary_output()
+    def same_rank_outputs(self) -> list[tuple[int, Any]]:
+        """(position, output) for every returned tensor of the input's rank."""
+        rank = len(self.outcome.input_shape)
+        return [(k, o) for k, o in enumerate(self.outcome.outputs) if len(o.shape) == rank and rank >= 3]
+
+    def restores(self, k: int) -> bool:
+        """Whether the k-th returned tensor has the input's spatial size."""
+        if self.failed or k >= len(self.outcome.outputs):
+            return False
+        return self.outcome.outputs[k].shape[2:] == self.outcome.input_shape[2:]
+
+    def output_text(self, out: Any = None) -> str:
+        out = out if out is not None else self.primary_output()
         if out is None:
             return ""
-        return f"the model's output is {fmt_shape(out.shape[2:])} for a {fmt_shape(self.outcome.input_shape[2:])} input"
+        outs = self.same_rank_outputs()
+        k = next((i for i, (_, o) in enumerate(outs) if o is out), 0)
+        which = "output" if len(outs) < 2 else f"output {k + 1} of {len(outs)}"
+        return f"the model's {which} is {fmt_shape(out.shape[2:])} for a {fmt_shape(self.outcome.input_shape[2:])} input"
 
 
 @dataclass
@@ -264,31 +278,38 @@ class Linter:
 
     def _output_witness(self, current: Pass, fresh: dict[str, Mismatch], confirmed: dict[str, Confirmed], rejected: set[str]) -> bool:
         """Mismatches on the way to an output that does not give back the input's size:
-        errors when fixing them (virtually) restores it."""
-        if current.output_restores() is not False:
+        errors when fixing them (virtually) restores that output. Each output of the input's
+        rank is judged on its own (a model returning two reconstructions has two witnesses)."""
+        if current.failed:
             return False
-        feeding: set[int] = set()
-        for out in current.outcome.outputs:
-            feeding |= current.graph.ancestors(out.feeds)
-        pending = {u: m for u, m in fresh.items() if m.up.index in feeding}
-        if not pending:
-            return False
-        before = current.output_text()
         base = self._targets(confirmed, current)
-        candidates = [pending] + ([{u: m} for u, m in pending.items()] if len(pending) > 1 else [])
-        for at_end in (False, True):
-            for group in candidates:
-                if at_end and not any(m.chain for m in group.values()):
-                    continue
-                sites = dict(_site(m, at_end) for m in group.values())
-                test = self.trace({**base, **sites})
-                if test.output_restores() and not test.failed and len(test.repairs) <= len(current.repairs):
-                    for u, m in group.items():
-                        end = at_end and bool(m.chain)
-                        confirmed[u] = Confirmed(m, f"{before}; with this layer fixed it is restored", "output",
-                                                 None if end else _chain_solution(current.graph, m), end)
-                    return True
-        rejected.update(pending)
+        tried_any = False
+        for k, out in current.same_rank_outputs():
+            if out.shape[2:] == current.outcome.input_shape[2:]:
+                continue
+            feeding = current.graph.ancestors(out.feeds)
+            pending = {u: m for u, m in fresh.items() if m.up.index in feeding}
+            if not pending:
+                continue
+            tried_any = True
+            before = current.output_text(out)
+            # one layer alone first, the earliest first (the first cause: what comes after it
+            # is judged on its corrected output in the next pass); a resize to a constant near
+            # the output explains it by itself when the layers before it cannot
+            singles = [{u: m} for u, m in sorted(pending.items(), key=lambda um: um[1].up.index) if _realizable(m)]
+            candidates = singles + ([pending] if len(pending) > 1 or not singles else [])
+            for at_end in (False, True):
+                for group in candidates:
+                    if at_end and not any(m.chain for m in group.values()):
+                        continue
+                    test = self.trace({**base, **dict(_site(m, at_end) for m in group.values())})
+                    if test.restores(k) and not test.failed and len(test.repairs) <= len(current.repairs):
+                        for u, m in group.items():
+                            end = at_end and bool(m.chain)
+                            confirmed[u] = Confirmed(m, f"{before}; with this layer fixed it is restored", "output",
+                                                     None if end else _chain_solution(current.graph, m), end)
+                        return True
+            rejected.update(pending)
         return False
 
     # findings --------------------------------------------------------------------------
@@ -502,6 +523,15 @@ class Linter:
             out.append(Finding(code="CS206", message=text, layer=layer.name, location=layer.location,
                                up=layer.name if g.role(layer) == UP else None))
         return out
+
+
+def _realizable(m: Mismatch) -> bool:
+    """A change the user can make gives the up the size its virtual fix forces: a legal
+    output_padding, or a resize to a given size (``size=``)."""
+    fam = family(m.up)
+    if fam == "conv_transpose":
+        return remedy(m).output_padding is not None
+    return fam == "interpolate"
 
 
 def _site(m: Mismatch, at_chain_end: bool) -> tuple[str, Shape]:

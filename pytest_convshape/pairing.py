@@ -116,7 +116,12 @@ class Graph:
             return LAYER
         ratios = [o / i for o, i in zip(outs, ins)]
         if all(r < 2 for r in ratios) and self._right_after_up(e):
-            return RESIZE  # a resize written right after an up sets that level's size
+            # A resize written right after an up sets that level's size, unless it scales by
+            # nearly 2 while a level is still open (a level of its own: Upsample(size=...)
+            # as the decoder's up).
+            open_levels = self.roles.count(DOWN) - self.roles.count(UP)
+            if not (open_levels > 0 and max(ratios) >= 2 ** 0.5):
+                return RESIZE
         # A resize to a given size that changes the size by less than half nudges a tensor to
         # a size (an adjustment, part of the level before it); a larger one is a level itself.
         if all(r >= 1 for r in ratios):
