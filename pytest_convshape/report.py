@@ -9,6 +9,22 @@ from typing import Any, Sequence
 from .records import ERROR, INFO, WARNING, Finding, LayerEvent, Pair, fmt_shape, fmt_value
 
 
+SEVERITY_RANK = {ERROR: 0, WARNING: 1, INFO: 2}
+
+
+@dataclass(frozen=True)
+class Silenced:
+    """A finding that is not reported: ``ignored`` (not selected, or ignored by code) or
+    ``suppressed`` (a per-module-ignores glob or an inline comment), and by what."""
+
+    finding: Finding
+    how: str
+    by: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.finding.code, "layer": self.finding.layer or self.finding.up, "by": self.by}
+
+
 @dataclass(frozen=True)
 class Report:
     """What ``check()`` found for one model and one input."""
@@ -24,15 +40,27 @@ class Report:
     """Additional JSON keys for this model."""
     sizes: tuple[Any, ...] = ()
     """``sweep.SizeSweep`` results, one per swept input dimension (``check(sizes=...)``)."""
+    silenced: tuple[Silenced, ...] = ()
+    """Findings not reported, and why (``--ignore``, a comment, ...)."""
+    fail_on: str = ERROR
+    """The lowest severity that fails the check (``error`` or ``warning``)."""
+    never_ran: tuple[Any, ...] = ()
+    """``branches.Unran``: resampling layers that never ran because an ``if`` chose another branch."""
 
     @property
     def ok(self) -> bool:
-        """True when there is no finding of severity ``error``."""
-        return not self.errors
+        """True when no finding is as severe as ``fail_on`` (by default: no ``error`` finding)."""
+        return not self.failures
 
     @property
     def errors(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.severity == ERROR)
+
+    @property
+    def failures(self) -> tuple[Finding, ...]:
+        """The findings that make the check fail (severity ``fail_on`` or worse)."""
+        limit = SEVERITY_RANK[self.fail_on]
+        return tuple(f for f in self.findings if SEVERITY_RANK[f.severity] <= limit)
 
     def to_dict(self) -> dict[str, Any]:
         """One entry of the ``models`` list of the JSON contract."""
@@ -46,6 +74,14 @@ class Report:
         }
         if self.sizes:
             out["sizes"] = {str(s.dim): s.to_dict() for s in self.sizes}
+        for how in ("suppressed", "ignored"):
+            entries = [s.to_dict() for s in self.silenced if s.how == how]
+            if entries:
+                out[how] = entries
+        if self.never_ran:
+            out["never_ran"] = [u.to_dict() for u in self.never_ran]
+        if self.fail_on != ERROR:
+            out["fail_on"] = self.fail_on
         out.update(self.extra)
         return out
 
@@ -60,8 +96,22 @@ def _event(events: Sequence[LayerEvent], name: str | None) -> LayerEvent | None:
     return None
 
 
+def pair_status(report: Report, up: str) -> str:
+    """``MISMATCH`` (an error or warning reported on the pair's up layer), ``suppressed`` or
+    ``ignored`` (one silenced there, and none reported), ``unconfirmed`` (CS905: a mirror-order
+    mismatch that the model makes up for), else ``ok``."""
+    mine = [f for f in report.findings if f.up == up or (f.up is None and f.layer == up)]
+    if any(f.severity in (ERROR, WARNING) for f in mine):
+        return "MISMATCH"
+    silenced = [s for s in report.silenced if s.finding.up == up and s.finding.severity in (ERROR, WARNING, INFO)]
+    if silenced:
+        return "suppressed" if any(s.how == "suppressed" for s in silenced) else "ignored"
+    if any(f.code == "CS905" for f in mine):
+        return "unconfirmed"
+    return "ok"
+
+
 def _pair_rows(report: Report) -> list[list[str]]:
-    bad = {f.up for f in report.findings if f.severity in (ERROR, WARNING)}
     rows = []
     for p in report.pairs:
         up = _event(report.events, p.up)
@@ -72,8 +122,7 @@ def _pair_rows(report: Report) -> list[list[str]]:
             rows.append(["-", f"{up.name} ({up.kind})", f"{fmt_shape(up.in_spatial)} -> {fmt_shape(up.out_spatial)}", "unpaired", ""])
             continue
         shapes = f"{fmt_shape(down.in_spatial)} -> {fmt_shape(down.out_spatial)} ... {fmt_shape(up.in_spatial)} -> {fmt_shape(up.out_spatial)}"
-        status = "MISMATCH" if p.up in bad else "ok"
-        rows.append([f"{down.name} ({down.kind})", f"{up.name} ({up.kind})", shapes, p.evidence, status])
+        rows.append([f"{down.name} ({down.kind})", f"{up.name} ({up.kind})", shapes, p.evidence, pair_status(report, p.up)])
     return rows
 
 
@@ -104,6 +153,19 @@ def counts(findings: Sequence[Finding]) -> str:
     return ", ".join(f"{n[s]} {word[s]}{'s' if n[s] != 1 else ''}" for s in (ERROR, WARNING, INFO))
 
 
+def verdict(report: Report) -> str:
+    """``ok: 0 errors, 0 warnings, 0 infos`` / ``FAILED: ...``, with what was silenced."""
+    text = f"{'ok' if report.ok else 'FAILED'}: {counts(report.findings)}"
+    extra = []
+    for how in ("suppressed", "ignored"):
+        n = sum(1 for s in report.silenced if s.how == how)
+        if n:
+            extra.append(f"{n} {how}")
+    if report.fail_on != ERROR:
+        extra.append(f"fail-on {report.fail_on}")
+    return text + (f" ({', '.join(extra)})" if extra else "")
+
+
 def render_text(report: Report) -> str:
     device = "meta device" if report.device == "meta" else "a real CPU pass (fallback)"
     lines = [f"convshape: {report.target}  input {report.input}  ({device})"]
@@ -116,13 +178,61 @@ def render_text(report: Report) -> str:
     for f in report.findings:
         lines.append("")
         lines += render_finding(f)
+    for unran in report.never_ran:
+        lines.append("")
+        lines.append(f"not checked: {unran.describe()}")
     for sweep in report.sizes:
         lines.append("")
         lines += render_sizes(sweep)
     lines.append("")
-    verdict = "ok" if report.ok else "FAILED"
-    lines.append(f"{verdict}: {counts(report.findings)}")
+    lines.append(verdict(report))
     return "\n".join(lines)
+
+
+def run_verdict(reports: Sequence[Report], *, exit_zero: bool = False) -> str:
+    """One line for a run of several checks; its verdict is the exit status's."""
+    findings = [f for r in reports for f in r.findings]
+    failed = sum(1 for r in reports if not r.ok)
+    checks = f"{len(reports)} model check{'' if len(reports) == 1 else 's'}"
+    head = "FAILED" if failed else "ok"
+    tail = " (exit 0: --exit-zero)" if failed and exit_zero else ""
+    return f"{head}: {checks}, {failed} failed: {counts(findings)}{tail}"
+
+
+def render_run(reports: Sequence[Report], *, exit_zero: bool = False) -> str:
+    """The text output of a CLI run: each report, then one summary line when there are several."""
+    parts = [render_text(r) for r in reports]
+    text = "\n\n".join(parts)
+    if len(reports) != 1:
+        text += ("\n\n" if parts else "") + run_verdict(reports, exit_zero=exit_zero)
+    elif exit_zero and not reports[0].ok:
+        text += " (exit 0: --exit-zero)"
+    return text
+
+
+def render_quiet(reports: Sequence[Report]) -> str:
+    """One line per finding: ``models.py:9: CS101 error decoder.0: ...  [target input]``."""
+    lines = []
+    for r in reports:
+        for f in r.findings:
+            where = _finding_location(r, f)
+            lines.append(f"{where or r.target}: {f.code} {f.severity} {f.message}  [{r.target} {r.input}]")
+    return "\n".join(lines)
+
+
+def render_statistics(reports: Sequence[Report]) -> str:
+    """Findings per rule, most frequent first: ``   3  CS101  error    shape-not-restored``."""
+    from .records import RULES
+
+    per_code: dict[str, int] = {}
+    for r in reports:
+        for f in r.findings:
+            per_code[f.code] = per_code.get(f.code, 0) + 1
+    lines = [
+        f"{n:>4}  {code}  {RULES[code].severity:<7}  {RULES[code].name}"
+        for code, n in sorted(per_code.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    return "\n".join(lines + [run_verdict(reports)])
 
 
 def render_sizes(sweep: Any) -> list[str]:
@@ -193,18 +303,10 @@ def render_sarif(reports: Sequence[Report]) -> str:
     from . import __version__
     from .records import RULES
 
+    from .rule_docs import sarif_rule
+
     codes = list(RULES)
-    rules = [
-        {
-            "id": rule.code,
-            "name": rule.name,
-            "shortDescription": {"text": rule.summary},
-            "fullDescription": {"text": rule.summary},
-            "help": {"text": rule.help},
-            "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
-        }
-        for rule in RULES.values()
-    ]
+    rules = [sarif_rule(rule) for rule in RULES.values()]
     results = []
     seen: dict[str, int] = {}
     for r in reports:
@@ -299,7 +401,7 @@ def render_summary(models: Sequence[dict[str, Any]]) -> list[str]:
     per_severity = {s: sum(1 for _, f in findings if f["severity"] == s) for s in (ERROR, WARNING, INFO)}
     totals = ", ".join(f"{n} {s}{'' if n == 1 else 's'}" for s, n in per_severity.items())
     checks = f"{len(models)} model check{'' if len(models) == 1 else 's'}"
-    lines = [f"{checks}, {failed} with errors: {totals}"]
+    lines = [f"{checks}, {failed} failed: {totals}"]
     per_code: dict[str, int] = {}
     for _, f in findings:
         per_code[f["code"]] = per_code.get(f["code"], 0) + 1

@@ -231,7 +231,10 @@ API_CASES: tuple[tuple[str, str], ...] = (
     ("sizes with too many sizes", "check(model, (1, 1, 28, 28), sizes={2: (8, 2_000_000)})"),
     ("sizes not a mapping", "check(model, (1, 1, 28, 28), sizes=(8, 64))"),
     ("sizes with a malformed string", 'check(model, (1, 1, 28, 28), sizes={2: "8-64"})'),
-    ("sizes with keyword inputs", 'check(kwonly, example_inputs={"x": torch.zeros(1, 1, 28, 28), "scale": 2.0}, sizes={2: (8, 64)})'),
+    ("sizes naming an input the call does not have", 'check(kwonly, example_inputs={"x": torch.zeros(1, 1, 28, 28), "scale": 2.0}, sizes={"y.2": (8, 64)})'),
+    ("sizes naming a plain value", 'check(kwonly, example_inputs={"x": torch.zeros(1, 1, 28, 28), "scale": 2.0}, sizes={"scale.2": (8, 64)})'),
+    ("unknown rule name in ignore", 'check(model, (1, 1, 28, 28), ignore=["shape-not-restord"])'),
+    ("fail_on not a severity", 'check(model, (1, 1, 28, 28), fail_on="info")'),
 )
 
 
@@ -311,7 +314,7 @@ def _entry(**changes: str | None) -> str:
 PYPROJECT_CASES: tuple[tuple[str, str, dict[str, bool]], ...] = (
     # (what is wrong, pyproject.toml, Case flags)
     ("not valid TOML", '[tool.convshape\nselect = ["CS1"]\n', {}),
-    ("no `[tool.convshape]` table", '[project]\nname = "demo"\n', {"multiline": True, "cli_only": True}),
+    ("no `[tool.convshape]` table", '[project]\nname = "demo"\n', {"cli_only": True}),
     ("no model entries", '[tool.convshape]\nselect = ["CS1"]\n', {"multiline": True, "cli_only": True}),
     ("the table not a table", "[tool]\nconvshape = 3\n", {}),
     ("unknown top-level key", '[tool.convshape]\nselct = ["CS1"]\n', {}),
