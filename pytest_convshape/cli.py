@@ -360,6 +360,11 @@ def _cli_terms(message: str) -> str:
         "give the inputs it needs as example_inputs (a tuple of positional inputs or a dict of keyword inputs)",
         "give one --input per input of forward(), e.g. --input x=1,3,64,64 --input timestep=1:int64",
     )
+    message = re.sub(
+        r"add the batch dim: (\d+(?:x\d+)*)$",
+        lambda m: f"add the batch dim: --input {m.group(1).replace('x', ',')}",
+        message,
+    )
     if "positional argument" in message and "were given" in message and "forward()" in message:
         message += "; to check several shapes, run convshape once per shape or sweep one with --sizes"
     return message

@@ -57,13 +57,13 @@ def current() -> Progress | None:
 
 
 @contextlib.contextmanager
-def showing(stream: IO[str], *, force: bool = False) -> Iterator[Progress | None]:
-    """Show progress on ``stream`` inside the block when it is a terminal (or ``force``)."""
-    is_tty = force or bool(getattr(stream, "isatty", lambda: False)())
-    if not is_tty:
+def showing(stream: IO[str], *, interval: float = 0.1) -> Iterator[Progress | None]:
+    """Show progress on ``stream`` inside the block when it is a terminal (at most one update
+    per ``interval`` seconds)."""
+    if not bool(getattr(stream, "isatty", lambda: False)()):
         yield None
         return
-    progress = Progress(stream)
+    progress = Progress(stream, interval=interval)
     token = _CURRENT.set(progress)
     try:
         yield progress
