@@ -118,13 +118,30 @@ class Gate:
                 policy=merge(where, **dict(overrides or {}), where="--"), report_id=spec.id,
             )
         except InputError as exc:
-            raise ModelError(f"{self.display}: {spec.key}.{_input_key(spec)} {describe_inputs(inputs)} ({spec.target}): {exc}") from None
+            raise ModelError(
+                f"{self.display}: {spec.key}.{_input_key(spec)} {describe_inputs(inputs)} ({spec.target}): {_pyproject_terms(str(exc))}"
+            ) from None
         except (ValueError, TypeError) as exc:
             text = str(exc)
             key = "pairs" if spec.pairs and text.startswith("pairs") else "sizes" if spec.sizes and text.startswith("sizes") else _input_key(spec)
             if text.startswith(f"{key}: "):
                 text = text[len(key) + 2 :]
             raise ModelError(f"{self.display}: {spec.key}.{key} ({spec.target}, input {describe_inputs(inputs)}): {text}") from None
+
+
+def _pyproject_terms(message: str) -> str:
+    """``check()``'s advice in pyproject.toml's words."""
+    import re
+
+    message = message.replace(
+        "give the inputs it needs as example_inputs (a tuple of positional inputs or a dict of keyword inputs)",
+        'name every input of forward() in inputs = { ... }, e.g. inputs = { x = [1, 3, 64, 64], timestep = { shape = [1], dtype = "int64" } }',
+    )
+    return re.sub(
+        r"add the batch dim: (\d+(?:x\d+)*)$",
+        lambda m: f"add the batch dim: [{', '.join(m.group(1).split('x'))}]",
+        message,
+    )
 
 
 def _input_key(spec: ModelSpec) -> str:

@@ -9,6 +9,7 @@ Pure data: no torch, no imports of the rest of the package.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 SEVERITY_ORDER = ("error", "warning", "info")
@@ -49,7 +50,18 @@ def _rules(*rules: Rule) -> dict[str, Rule]:
     return out
 
 
-_HEADER = "import torch\nimport torch.nn.functional as F\nfrom torch import nn\n\nfrom pytest_convshape import check\n\n"
+def _example(body: str) -> str:
+    """``body`` with the imports it uses: a complete script."""
+    imports = [
+        line
+        for line, used in (
+            ("import torch", re.search(r"\btorch\.(?!nn)", body)),
+            ("import torch.nn.functional as F", "F." in body),
+            ("from torch import nn", "nn." in body),
+        )
+        if used
+    ]
+    return "\n".join(imports) + "\n\nfrom pytest_convshape import check\n\n\n" + body
 
 RULES: dict[str, Rule] = _rules(
     Rule(
@@ -65,12 +77,12 @@ RULES: dict[str, Rule] = _rules(
         "28 become 12), so the transposed convolution cannot know which one to restore and gives the "
         "smallest. A U-Net then fails at `torch.cat` with \"Sizes of tensors must match\", and an "
         "autoencoder's reconstruction comes back a pixel short.",
-        example=_HEADER
-        + "model = nn.Sequential(\n"
+        example=_example(
+        "model = nn.Sequential(\n"
         "    nn.Conv2d(1, 1, kernel_size=5, stride=2),           # 28x28 -> 12x12\n"
         "    nn.ConvTranspose2d(1, 1, kernel_size=5, stride=2),  # 12x12 -> 27x27\n"
         ")\n"
-        "report = check(model, input_size=(1, 1, 28, 28))  # CS101: set output_padding=1 on layer 1\n",
+        "report = check(model, input_size=(1, 1, 28, 28))  # CS101: set output_padding=1 on layer 1\n"),
         fix="Set the `output_padding` the finding names on the transposed convolution (it was proven by "
         "re-tracing the model with it). If the model must take several input sizes, pass "
         "`output_size=skip.shape[-2:]` to the layer in `forward` instead; `--sizes` tells which sizes "
@@ -86,12 +98,12 @@ RULES: dict[str, Rule] = _rules(
         "legal `output_padding` (which must stay below `max(stride, dilation)`).",
         why="No value of `output_padding` restores the size: the padding or kernel of the pair does not "
         "mirror, and the layer gives back too little or too much whatever you set.",
-        example=_HEADER
-        + "model = nn.Sequential(\n"
+        example=_example(
+        "model = nn.Sequential(\n"
         "    nn.Conv2d(1, 1, kernel_size=3, stride=2),             # 28x28 -> 13x13\n"
         "    nn.ConvTranspose2d(1, 1, kernel_size=3, stride=2, padding=2),  # 13x13 -> 23x23\n"
         ")\n"
-        "report = check(model, input_size=(1, 1, 28, 28))  # CS102\n",
+        "report = check(model, input_size=(1, 1, 28, 28))  # CS102\n"),
         fix="Make the pair mirror (the same kernel_size, stride, padding and dilation on both layers), "
         "pass `output_size=` in `forward`, or restrict the input sizes to those the finding lists.",
     ),
@@ -105,9 +117,9 @@ RULES: dict[str, Rule] = _rules(
         "`MaxUnpool` with its downsampling partner.",
         why="Pooling floors odd sizes (27 -> 13) and scaling by 2 gives 26, not 27: the skip merge fails, "
         "or the output is smaller than the input.",
-        example=_HEADER
-        + "model = nn.Sequential(nn.MaxPool2d(2), nn.Upsample(scale_factor=2))  # 27x27 -> 13x13 -> 26x26\n"
-        "report = check(model, input_size=(1, 1, 27, 27))  # CS103\n",
+        example=_example(
+        "model = nn.Sequential(nn.MaxPool2d(2), nn.Upsample(scale_factor=2))  # 27x27 -> 13x13 -> 26x26\n"
+        "report = check(model, input_size=(1, 1, 27, 27))  # CS103\n"),
         fix="Resize to the partner's input size explicitly (`F.interpolate(x, size=skip.shape[-2:])`, "
         "`MaxUnpool(..., output_size=skip.shape)`), or restrict the input sizes to those the finding lists.",
     ),
@@ -122,12 +134,12 @@ RULES: dict[str, Rule] = _rules(
         why="The meta device, FakeTensorMode and torch.export accept an illegal `output_padding` that an "
         "eager run rejects (pytorch issue 178125), so a shape check on meta alone passes a model that "
         "crashes on its first real batch.",
-        example=_HEADER
-        + "model = nn.Sequential(\n"
+        example=_example(
+        "model = nn.Sequential(\n"
         "    nn.Conv2d(1, 1, kernel_size=3, stride=2, padding=1),\n"
         "    nn.ConvTranspose2d(1, 1, kernel_size=3, stride=2, padding=1, output_padding=2),  # 2 >= stride\n"
         ")\n"
-        "report = check(model, input_size=(1, 1, 28, 28))  # CS201\n",
+        "report = check(model, input_size=(1, 1, 28, 28))  # CS201\n"),
         fix="Lower `output_padding` into the legal range; the finding gives the value that restores the "
         "partner's size.",
     ),
@@ -141,8 +153,8 @@ RULES: dict[str, Rule] = _rules(
         "convolution, module or functional.",
         why="Eager PyTorch raises for these layers; the meta device accepts some of them, so a check on "
         "meta alone would pass the model.",
-        example=_HEADER
-        + "class Model(nn.Module):\n"
+        example=_example(
+        "class Model(nn.Module):\n"
         "    def __init__(self):\n"
         "        super().__init__()\n"
         "        self.down = nn.Conv2d(2, 2, kernel_size=4, stride=2, padding=1)\n"
@@ -152,7 +164,7 @@ RULES: dict[str, Rule] = _rules(
         "        return F.conv_transpose2d(self.down(x), self.weight, stride=2, padding=1, groups=2)\n"
         "\n"
         "\n"
-        "report = check(Model(), input_size=(1, 2, 28, 28))  # CS202\n",
+        "report = check(Model(), input_size=(1, 2, 28, 28))  # CS202\n"),
         fix="Choose `groups` that divides both `in_channels` and `out_channels`, or build the weight with "
         "the channel counts the groups need.",
     ),
@@ -166,13 +178,13 @@ RULES: dict[str, Rule] = _rules(
         "against what eager PyTorch accepts.",
         why="These settings crash the first real forward, but the meta device accepts them, so they "
         "survive any check that only traces shapes.",
-        example=_HEADER
-        + "model = nn.Sequential(\n"
+        example=_example(
+        "model = nn.Sequential(\n"
         "    nn.Conv2d(1, 1, kernel_size=4, stride=2, padding=1),\n"
         "    nn.ConvTranspose2d(1, 1, kernel_size=4, stride=2, padding=1),\n"
         ")\n"
         "model[1].padding = (-1, -1)  # set after construction, e.g. by a config loader\n"
-        "report = check(model, input_size=(1, 1, 28, 28))  # CS203\n",
+        "report = check(model, input_size=(1, 1, 28, 28))  # CS203\n"),
         fix="Use the allowed values named in the message.",
     ),
     Rule(
@@ -184,9 +196,9 @@ RULES: dict[str, Rule] = _rules(
         what="Reports a layer whose output has a spatial size of 0 or less at the given input.",
         why="Eager PyTorch raises for it; on the meta device the shape just becomes empty, and every later "
         "size is wrong.",
-        example=_HEADER
-        + "model = nn.ConvTranspose2d(1, 1, kernel_size=1, padding=(0, 1))  # width 2 - 2*1 = 0\n"
-        "report = check(model, input_size=(1, 1, 5, 2))  # CS204\n",
+        example=_example(
+        "model = nn.ConvTranspose2d(1, 1, kernel_size=1, padding=(0, 1))  # width 2 - 2*1 = 0\n"
+        "report = check(model, input_size=(1, 1, 5, 2))  # CS204\n"),
         fix="Use a larger input, or less padding or a smaller kernel in that layer.",
     ),
     Rule(
@@ -198,12 +210,12 @@ RULES: dict[str, Rule] = _rules(
         what="Compares the channels a transposed convolution receives with its weight's `in_channels`.",
         why="Eager PyTorch raises; the meta device accepts the call and the trace goes on with a wrong "
         "channel count.",
-        example=_HEADER
-        + "model = nn.Sequential(\n"
+        example=_example(
+        "model = nn.Sequential(\n"
         "    nn.Conv2d(1, 8, kernel_size=4, stride=2, padding=1),           # gives 8 channels\n"
         "    nn.ConvTranspose2d(4, 1, kernel_size=4, stride=2, padding=1),  # expects 4\n"
         ")\n"
-        "report = check(model, input_size=(1, 1, 28, 28))  # CS205\n",
+        "report = check(model, input_size=(1, 1, 28, 28))  # CS205\n"),
         fix="Make `in_channels` match the channels of the tensor the layer receives.",
     ),
     Rule(
@@ -216,8 +228,8 @@ RULES: dict[str, Rule] = _rules(
         "paired upsampling layer is at fault, and names the layer that changed the size on the failing branch.",
         why="Eager PyTorch raises \"Sizes of tensors must match\" at the merge; the layer to change is "
         "often far from it.",
-        example=_HEADER
-        + "class Model(nn.Module):\n"
+        example=_example(
+        "class Model(nn.Module):\n"
         "    def __init__(self):\n"
         "        super().__init__()\n"
         "        self.down = nn.Conv2d(1, 1, kernel_size=4, stride=2, padding=1)\n"
@@ -228,7 +240,7 @@ RULES: dict[str, Rule] = _rules(
         "        return torch.cat([x, y], dim=1)\n"
         "\n"
         "\n"
-        "report = check(Model(), input_size=(1, 1, 28, 28))  # CS206\n",
+        "report = check(Model(), input_size=(1, 1, 28, 28))  # CS206\n"),
         fix="Make the layer named in the message keep the size, or pad/crop both branches to the same size.",
     ),
     Rule(
@@ -239,8 +251,8 @@ RULES: dict[str, Rule] = _rules(
         what="Reports a pair whose size mismatch is cut away before the merge (`y[..., :h, :w]`).",
         why="The model runs, but the crop throws away the rows the layer computed at the border, and it "
         "hides which sizes the model really supports.",
-        example=_HEADER
-        + "class Model(nn.Module):\n"
+        example=_example(
+        "class Model(nn.Module):\n"
         "    def __init__(self):\n"
         "        super().__init__()\n"
         "        self.down = nn.Conv2d(1, 1, kernel_size=3, stride=2, padding=1)\n"
@@ -251,7 +263,7 @@ RULES: dict[str, Rule] = _rules(
         "        return torch.cat([x, y[..., : x.shape[-2], : x.shape[-1]]], dim=1)\n"
         "\n"
         "\n"
-        "report = check(Model(), input_size=(1, 1, 27, 27))  # CS301\n",
+        "report = check(Model(), input_size=(1, 1, 27, 27))  # CS301\n"),
         fix="Fix the layer as the finding says so that no crop is needed, or silence the finding with "
         "`# convshape: ignore[CS301]` where the crop is intended.",
     ),
@@ -262,8 +274,8 @@ RULES: dict[str, Rule] = _rules(
         summary="A size mismatch between an upsampling layer and its partner is hidden by padding.",
         what="Reports a pair whose size mismatch is padded away (`F.pad`) before the merge.",
         why="The model runs, but the padded border is made-up data that the next layers learn from.",
-        example=_HEADER
-        + "class Model(nn.Module):\n"
+        example=_example(
+        "class Model(nn.Module):\n"
         "    def __init__(self):\n"
         "        super().__init__()\n"
         "        self.down = nn.Conv2d(1, 1, kernel_size=5, stride=2)\n"
@@ -275,7 +287,7 @@ RULES: dict[str, Rule] = _rules(
         "        return torch.cat([x, y], dim=1)\n"
         "\n"
         "\n"
-        "report = check(Model(), input_size=(1, 1, 28, 28))  # CS302\n",
+        "report = check(Model(), input_size=(1, 1, 28, 28))  # CS302\n"),
         fix="Fix the layer as the finding says so that no pad is needed, or silence the finding with "
         "`# convshape: ignore[CS302]` where the pad is intended.",
     ),
@@ -287,8 +299,8 @@ RULES: dict[str, Rule] = _rules(
         what="Reports a pair whose size mismatch is resized away (`F.interpolate(size=...)`) before the merge.",
         why="The model runs, but the resize shifts every pixel by a fraction, so the skip connection no "
         "longer lines up with what the decoder computed.",
-        example=_HEADER
-        + "class Model(nn.Module):\n"
+        example=_example(
+        "class Model(nn.Module):\n"
         "    def __init__(self):\n"
         "        super().__init__()\n"
         "        self.down = nn.Conv2d(1, 1, kernel_size=5, stride=2)\n"
@@ -299,7 +311,7 @@ RULES: dict[str, Rule] = _rules(
         "        return torch.cat([x, y], dim=1)\n"
         "\n"
         "\n"
-        "report = check(Model(), input_size=(1, 1, 28, 28))  # CS303\n",
+        "report = check(Model(), input_size=(1, 1, 28, 28))  # CS303\n"),
         fix="Fix the layer as the finding says so that no resize is needed, or silence the finding with "
         "`# convshape: ignore[CS303]` where the resize is intended.",
     ),
@@ -311,9 +323,9 @@ RULES: dict[str, Rule] = _rules(
         what="Reports an upsampling layer that no downsampling layer pairs with, and shows its arithmetic.",
         why="Nothing to compare it with, so nothing is checked; the arithmetic answers the common question "
         "why `padding` shrinks a transposed convolution's output.",
-        example=_HEADER
-        + "model = nn.ConvTranspose2d(1, 1, kernel_size=2, stride=2, padding=1)  # 2x2 -> 2x2, not 4x4\n"
-        "report = check(model, input_size=(1, 1, 2, 2))  # CS901\n",
+        example=_example(
+        "model = nn.ConvTranspose2d(1, 1, kernel_size=2, stride=2, padding=1)  # 2x2 -> 2x2, not 4x4\n"
+        "report = check(model, input_size=(1, 1, 2, 2))  # CS901\n"),
         fix="Nothing to do; name the pair in `pairs` (`--pair DOWN=UP`) if the layer should mirror one.",
     ),
     Rule(
@@ -326,8 +338,8 @@ RULES: dict[str, Rule] = _rules(
         "eval mode was used instead.",
         why="The real pass costs memory and time, and a value-dependent branch means only the branch this "
         "input took was checked.",
-        example=_HEADER
-        + "class Model(nn.Module):\n"
+        example=_example(
+        "class Model(nn.Module):\n"
         "    def __init__(self):\n"
         "        super().__init__()\n"
         "        self.down = nn.Conv2d(1, 1, kernel_size=4, stride=2, padding=1)\n"
@@ -339,7 +351,7 @@ RULES: dict[str, Rule] = _rules(
         "        return self.up(self.down(x))\n"
         "\n"
         "\n"
-        "report = check(Model(), input_size=(1, 1, 28, 28))  # CS902\n",
+        "report = check(Model(), input_size=(1, 1, 28, 28))  # CS902\n"),
         fix="Nothing to do; make the forward depend on shapes only (no `.item()`, no `if` on values) to "
         "lint without running the model.",
     ),
@@ -352,13 +364,13 @@ RULES: dict[str, Rule] = _rules(
         what="Reports a forward pass that raised for a reason other than a resampling mismatch, with the "
         "layer that raised and the layers that ran before it.",
         why="Eager PyTorch raises the same error; the layers after it were not checked.",
-        example=_HEADER
-        + "model = nn.Sequential(\n"
+        example=_example(
+        "model = nn.Sequential(\n"
         "    nn.Conv2d(1, 1, kernel_size=4, stride=2, padding=1),  # 28x28 -> 14x14\n"
         "    nn.Flatten(),\n"
         "    nn.Linear(100, 10),  # expects 100 features, gets 196\n"
         ")\n"
-        "report = check(model, input_size=(1, 1, 28, 28))  # CS903\n",
+        "report = check(model, input_size=(1, 1, 28, 28))  # CS903\n"),
         fix="Fix the error shown; the finding lists the layers that ran before it.",
     ),
     Rule(
@@ -370,13 +382,13 @@ RULES: dict[str, Rule] = _rules(
         what="Reports adaptive pooling on the way to an upsampling layer; mirror pairing stops there.",
         why="Adaptive pooling gives the same size for every input, so no layer after it can restore a size "
         "from before it by arithmetic alone.",
-        example=_HEADER
-        + "model = nn.Sequential(\n"
+        example=_example(
+        "model = nn.Sequential(\n"
         "    nn.Conv2d(1, 1, kernel_size=4, stride=2, padding=1),\n"
         "    nn.AdaptiveAvgPool2d(7),\n"
         "    nn.ConvTranspose2d(1, 1, kernel_size=4, stride=2, padding=1),\n"
         ")\n"
-        "report = check(model, input_size=(1, 1, 28, 28))  # CS904\n",
+        "report = check(model, input_size=(1, 1, 28, 28))  # CS904\n"),
         fix="Nothing to do unless an upsampling layer should restore a size from before the pooling; then "
         "name the pair in `pairs`.",
     ),
@@ -390,15 +402,15 @@ RULES: dict[str, Rule] = _rules(
         "runs and gives back its input size (a later layer makes up for it).",
         why="Mirror order is a guess; when the model works as a whole, the mismatch is probably intended "
         "and is not an error.",
-        example=_HEADER
-        + "model = nn.Sequential(\n"
+        example=_example(
+        "model = nn.Sequential(\n"
         "    nn.Conv2d(1, 1, kernel_size=3, stride=2, padding=1),           # 28 -> 14\n"
         "    nn.Conv2d(1, 1, kernel_size=3, stride=2, padding=1),           # 14 -> 7\n"
         "    nn.ConvTranspose2d(1, 1, kernel_size=3, stride=2, padding=1),  # 7 -> 13, not 14\n"
         "    nn.ConvTranspose2d(1, 1, kernel_size=3, stride=2, padding=1, output_padding=1),  # 13 -> 26\n"
         "    nn.Upsample(size=(28, 28)),  # back to 28: the model restores its input size\n"
         ")\n"
-        "report = check(model, input_size=(1, 1, 28, 28))  # CS905\n",
+        "report = check(model, input_size=(1, 1, 28, 28))  # CS905\n"),
         fix="Nothing to do if the model is meant to be built this way; name the pair in `pairs` to make a "
         "mismatch an error.",
     ),
@@ -411,8 +423,8 @@ RULES: dict[str, Rule] = _rules(
         "finding for the input checked, or that names an unknown code.",
         why="A stale suppression hides the next real finding on that line, and a misspelt code silences "
         "nothing at all.",
-        example=_HEADER
-        + "class Model(nn.Module):\n"
+        example=_example(
+        "class Model(nn.Module):\n"
         "    def __init__(self):\n"
         "        super().__init__()\n"
         "        self.down = nn.Conv2d(1, 1, kernel_size=4, stride=2, padding=1)\n"
@@ -422,7 +434,7 @@ RULES: dict[str, Rule] = _rules(
         "        return self.up(self.down(x))  # 28 -> 14 -> 28: nothing to silence\n"
         "\n"
         "\n"
-        "report = check(Model(), input_size=(1, 1, 28, 28))  # CS910\n",
+        "report = check(Model(), input_size=(1, 1, 28, 28))  # CS910\n"),
         fix="Remove the comment, or the codes the finding names from it.",
     ),
 )
