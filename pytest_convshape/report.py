@@ -73,7 +73,7 @@ class Report:
             "device": self.device,
         }
         if self.sizes:
-            out["sizes"] = {str(s.dim): s.to_dict() for s in self.sizes}
+            out["sizes"] = {str(s.dim): _sweep_dict(s) for s in self.sizes}
         for how in ("suppressed", "ignored"):
             entries = [s.to_dict() for s in self.silenced if s.how == how]
             if entries:
@@ -235,21 +235,51 @@ def render_statistics(reports: Sequence[Report]) -> str:
     return "\n".join(lines + [run_verdict(reports)])
 
 
+def sweep_rules(sweep: Any) -> dict[str, Any]:
+    """The rules of a sweep as the report states them: the sweep's own text, or its modular
+    form (``L % 40 in 0..7``) where the sweep had to list the sizes."""
+    from .sizes_text import readable_rule
+
+    def text(rule: str, valid: Any) -> str:
+        return readable_rule(rule, valid, sweep.sizes, sweep.label)
+
+    return {
+        "rule": text(sweep.rule, sweep.valid),
+        "with_fixes": text(sweep.with_fixes_rule, sweep.with_fixes),
+        "with_output_size": text(sweep.with_output_size_rule, sweep.with_output_size),
+        "alternatives": [text(rule, valid) for _, valid, rule in getattr(sweep, "alternatives", ())],
+    }
+
+
+def _sweep_dict(sweep: Any) -> dict[str, Any]:
+    out = sweep.to_dict()
+    rules = sweep_rules(sweep)
+    out["rule"] = rules["rule"]
+    if "with_fixes" in out:
+        out["with_fixes"]["rule"] = rules["with_fixes"]
+    if "with_output_size" in out:
+        out["with_output_size"]["rule"] = rules["with_output_size"]
+    for entry, rule in zip(out.get("alternatives", []), rules["alternatives"]):
+        entry["rule"] = rule
+    return out
+
+
 def render_sizes(sweep: Any) -> list[str]:
     """The input-size section of the text report for one swept dimension."""
+    rules = sweep_rules(sweep)
     lo, hi = (sweep.sizes[0], sweep.sizes[-1]) if sweep.sizes else (0, 0)
     how = "" if sweep.method == "symbolic" else f" ({sweep.note})" if sweep.note else " (traced every size)"
     lines = [f"input sizes, {sweep.label} = dim {sweep.dim} in {lo}..{hi}{how}:"]
-    lines.append(f"  valid today: {sweep.rule} ({len(sweep.valid)} of {len(sweep.sizes)} sizes)")
+    lines.append(f"  valid today: {rules['rule']} ({len(sweep.valid)} of {len(sweep.sizes)} sizes)")
     for r in sweep.restrictions:
         when = "never" if r.rule.startswith("no ") else f"only for {r.rule}"
         lines.append(f"    {r.cause}: {when}")
     if sweep.with_fixes is not None:
-        lines.append(f"  with the suggested output_padding fixes: {sweep.with_fixes_rule}")
-    for change, _, rule in getattr(sweep, "alternatives", ()):
+        lines.append(f"  with the suggested output_padding fixes: {rules['with_fixes']}")
+    for (change, _, _), rule in zip(getattr(sweep, "alternatives", ()), rules["alternatives"]):
         lines.append(f"  with {change}: {rule}")
     if sweep.with_output_size is not None:
-        lines.append(f"  with output_size= passed to every paired ConvTranspose: {sweep.with_output_size_rule}")
+        lines.append(f"  with output_size= passed to every paired ConvTranspose: {rules['with_output_size']}")
     return lines
 
 

@@ -43,6 +43,20 @@ class TinyDiffusion(nn.Module):
         return self.out(torch.cat([h, self.up(self.down(h))], dim=1))
 
 
+class Conditional(nn.Module):
+    """forward(x, label, t): a class label looked up in an embedding, a 0-d timestep, a scale."""
+
+    def __init__(self):
+        super().__init__()
+        self.labels = nn.Embedding(10, 1)
+        self.down = nn.Conv2d(1, 1, 5, stride=2)
+        self.up = nn.ConvTranspose2d(1, 1, 5, stride=2)
+
+    def forward(self, x, label, t, scale=1.0):
+        h = self.down(x) + self.labels(label)[:, :, None, None] + t.float().reshape(1, 1, 1, 1)
+        return self.up(h) * scale
+
+
 class Branchy(nn.Module):
     def __init__(self):
         super().__init__()
@@ -180,6 +194,17 @@ def test_several_inputs_named_or_positional(proj, capsys):
     assert p["findings"] == m["findings"] and p["input"] == "1x3x16x16, 1:int64"
     code, _, _ = run(capsys, *named[:5], "--kwargs", '{"output_padding": 1}')
     assert code == cli.EXIT_OK
+
+
+def test_integer_scalar_and_plain_value_inputs_trace_on_meta(proj, capsys):
+    code, out, _ = run(
+        capsys, "multi.py:Conditional", "--input", "x=1,1,28,28", "--input", "label=1:int64",
+        "--input", "t=scalar:int64", "--input", "scale=0.5", "--format", "json",
+    )
+    [m] = json.loads(out)["models"]
+    assert code == cli.EXIT_FINDINGS and m["device"] == "meta"
+    assert m["input"] == "x=1x1x28x28, label=1:int64, t=scalar:int64, scale=0.5"
+    assert [f["code"] for f in m["findings"]] == ["CS101"]
 
 
 def test_sweep_of_a_named_input_holds_the_others(proj, capsys):

@@ -153,3 +153,21 @@ def test_input_sets():
         check_cli_set([parse_cli("t=1"), parse_cli("1,3")])
     with pytest.raises(InputSpecError, match="input 't' is given twice"):
         check_cli_set([parse_cli("t=1"), parse_cli("t=2")])
+
+
+# --------------------------------------------------------------------------- size rules
+
+
+def test_modular_form_where_the_sweep_lists_sizes():
+    from pytest_convshape.sizes_text import modular_range, readable_rule
+    from pytest_convshape.sweep import describe_sizes
+
+    dom = list(range(8, 10_000))
+    valid = [n for n in dom if n % 40 < 8]
+    listed = describe_sizes(valid, dom, "L")
+    assert listed.startswith("L in {")
+    assert readable_rule(listed, valid, dom, "L") == "L % 40 in 0..7"
+    inner = [n for n in dom if n % 40 in (3, 4, 5, 6, 7) and 100 <= n <= 9000]
+    assert modular_range(inner, dom, "L") == "L % 40 in 3..7 and L >= 123 and L <= 8967"
+    assert readable_rule("H % 4 == 1", [n for n in dom if n % 4 == 1], dom, "H") == "H % 4 == 1"
+    assert modular_range([8, 9, 30, 500], dom, "L") is None
