@@ -18,8 +18,8 @@ from .branches import never_ran
 from .inputs import (
     InputError,
     call_mismatch,
+    batch_dim_problem,
     call_view,
-    check_batch_dim,
     forward_inputs,
     input_problem,
     refuse_jit,
@@ -233,7 +233,6 @@ def check(
     )
     explicit = validate_pairs(pairs)
     call = forward_inputs(model, input_size, example_inputs)
-    check_batch_dim(model, call)
     swept, domains = validate_sizes(sizes, call)
     located_on = model
     progress = current_progress() if domains else None
@@ -294,6 +293,9 @@ def check(
         fallback_reason=fallback,
         sizes=tuple(sweeps),
     )
+    problem = batch_dim_problem(located_on, given, report.findings)
+    if problem:
+        raise InputError(problem)
     if not any(f.code == "CS903" for f in report.findings):
         report = dataclasses.replace(report, never_ran=never_ran(located_on, report.events))
     return apply_policy(report, rules)

@@ -171,25 +171,31 @@ def refuse_jit(model: Any) -> None:
         )
 
 
-def check_batch_dim(model: nn.Module, call: CallInputs) -> None:
-    """An input without its batch dim (3x128x128 for a 2-d model with BatchNorm2d) is an
-    InputError that says to add it; convolutions alone accept unbatched inputs."""
+def batch_dim_problem(model: nn.Module, call: CallInputs, findings: Sequence[Any]) -> str:
+    """What to say when the forward failed because the input has no batch dim ('' when it did
+    not): a norm layer raised "expected 4D input (got 3D input)" for an input of 3 dims
+    (convolutions accept unbatched inputs, BatchNorm does not)."""
+    import re
+
     tensors = [a for a in call.args if isinstance(a, torch.Tensor)] + [v for v in call.kwargs.values() if isinstance(v, torch.Tensor)]
     if not tensors:
-        return
+        return ""
     x = tensors[0]
-    from torch.nn.modules.batchnorm import _BatchNorm
+    for f in findings:
+        m = re.search(r"expected (\d)D input \(got (\d)D input\)", f.message) if f.code == "CS903" else None
+        if m is None or int(m.group(2)) != x.dim() or int(m.group(1)) != x.dim() + 1:
+            continue
+        nd = x.dim() - 1
+        from torch.nn.modules.batchnorm import _BatchNorm
 
-    for name, module in model.named_modules():
-        if isinstance(module, _BatchNorm) and not isinstance(module, nn.BatchNorm1d):
-            nd = 3 if isinstance(module, nn.BatchNorm3d) else 2
-            if x.dim() == nd + 1:
-                batched = fmt_shape((1,) + tuple(x.shape))
-                raise InputError(
-                    f"input {fmt_shape(x.shape)} has no batch dim: {name or 'the model'} ({type(module).__name__}) needs "
-                    f"(N, C, {', '.join(('D', 'H', 'W')[3 - nd:])}); add the batch dim: {batched}"
-                )
-            return
+        norms = [(n, type(mod).__name__) for n, mod in model.named_modules() if isinstance(mod, _BatchNorm)]
+        who = f"{norms[0][0] or 'the model'} ({norms[0][1]})" if norms else "a layer"
+        spatial = ", ".join(("D", "H", "W")[3 - nd :]) if nd <= 3 else "..."
+        return (
+            f"input {fmt_shape(x.shape)} has no batch dim: {who} needs (N, C, {spatial}); "
+            f"add the batch dim: {fmt_shape((1,) + tuple(x.shape))}"
+        )
+    return ""
 
 
 def validate_codes(codes: Any, what: str) -> tuple[str, ...]:

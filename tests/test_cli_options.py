@@ -341,3 +341,27 @@ def test_sweep_progress_on_a_terminal_only(proj):
     pipe = io.StringIO()
     with progress.showing(pipe) as shown_progress:
         assert shown_progress is None and progress.current() is None
+
+
+SPECTROGRAM = '''\
+from torch import nn
+
+
+class Spectrogram(nn.Module):
+    """Takes a 3-d waveform (N, 1, L) and makes it 4-d before a Conv2d and a BatchNorm2d: valid."""
+
+    def __init__(self):
+        super().__init__()
+        self.down = nn.Conv2d(1, 4, 4, stride=2, padding=1)
+        self.norm = nn.BatchNorm2d(4)
+        self.up = nn.ConvTranspose2d(4, 1, 4, stride=2, padding=1)
+
+    def forward(self, wave):
+        return self.up(self.norm(self.down(wave.reshape(wave.shape[0], 1, 32, -1))))
+'''
+
+
+def test_a_3d_input_of_a_model_that_adds_its_own_dim_is_not_called_unbatched(proj, capsys):
+    (proj / "spectrogram.py").write_text(SPECTROGRAM)
+    code, out, err = run(capsys, "spectrogram.py:Spectrogram", "--input", "1,1,1024", "--quiet")
+    assert (code, out, err) == (cli.EXIT_OK, "", "")

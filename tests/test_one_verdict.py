@@ -142,11 +142,17 @@ def test_every_face_gives_the_same_findings(project, pytester, capsys, monkeypat
     }
 
 
-def test_the_gate_runs_from_plain_pytest_alone(project, pytester):
-    """No conftest, no plugin option: pyproject.toml is the whole configuration."""
+def test_the_gate_runs_from_plain_pytest_alone(tmp_path, pytester, monkeypatch):
+    """No conftest, no plugin option, nothing on sys.path: pyproject.toml is the whole
+    configuration (its `pythonpath` for the fixture's test, `src` for the gate's targets)."""
+    project = tmp_path / "project"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
     assert not (project / "conftest.py").exists()
     pytester.chdir()
-    os.chdir(project)
+    monkeypatch.chdir(project)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", ".", str(project))])
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    for name in [n for n in sys.modules if n == "shapes_demo" or n.startswith("shapes_demo.")]:
+        del sys.modules[name]
     result.assert_outcomes(passed=4, failed=1)
     result.stdout.fnmatch_lines(["FAILED pyproject.toml::convshape[[]unet-sample=1x3x62x62,timestep=1:int64[]]*"])
