@@ -33,17 +33,6 @@ class UsageError(Exception):
 # --------------------------------------------------------------------------- parsing values
 
 
-def parse_shape(text: str, what: str = "--input") -> tuple[int, ...]:
-    parts = text.replace("x", ",").split(",") if text else []
-    try:
-        shape = tuple(int(p) for p in parts)
-    except ValueError:
-        shape = ()
-    if not shape or any(s <= 0 for s in shape):
-        raise UsageError(f"{what} {text!r}: expected comma-separated positive ints such as 1,1,28,28")
-    return shape
-
-
 def parse_inputs(items: Sequence[str]) -> Any:
     """The ``--input`` values as one input set (``inputspec.InputSet``)."""
     from .inputspec import InputSpecError, check_cli_set, parse_cli

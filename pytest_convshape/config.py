@@ -409,11 +409,6 @@ class _Checker:
         return value
 
 
-def is_known_code(code: Any) -> bool:
-    """A code, prefix or rule name that names at least one rule."""
-    return isinstance(code, str) and selectors.known(code)
-
-
 def _rank(inputs: tuple[InputSet, ...], name: str | None) -> int | None:
     """The smallest rank of the swept input over the input sets (None: not in every set)."""
     ranks = []

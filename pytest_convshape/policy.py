@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 from . import codes
 from .report import Report, Silenced
@@ -151,8 +151,3 @@ def as_policy(config: Any) -> Policy:
             raise ValueError(f"config: {os.fspath(config)!r}: file not found; give the path of a pyproject.toml")
         return load(config).policy()
     raise TypeError(f"config: expected the path of a pyproject.toml, got {type(config).__name__} {config!r}")
-
-
-def selectors(value: Sequence[str] | str | None) -> tuple[str, ...]:
-    """Selectors as given (kept for messages), split on commas."""
-    return tuple(codes.split(value))

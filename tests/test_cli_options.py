@@ -365,3 +365,22 @@ def test_a_3d_input_of_a_model_that_adds_its_own_dim_is_not_called_unbatched(pro
     (proj / "spectrogram.py").write_text(SPECTROGRAM)
     code, out, err = run(capsys, "spectrogram.py:Spectrogram", "--input", "1,1,1024", "--quiet")
     assert (code, out, err) == (cli.EXIT_OK, "", "")
+
+
+def test_a_sweep_of_a_named_input_leaves_the_model_untouched(proj):
+    import torch
+
+    from multi import TinyDiffusion
+    from pytest_convshape import check, progress
+
+    model = TinyDiffusion(output_padding=1)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    flags = [m.training for m in model.modules()]
+    inputs = {"timestep": torch.tensor([3]), "sample": torch.zeros(1, 3, 16, 16)}  # the swept one not first
+    with progress.showing(_Terminal(), interval=0.0):
+        report = check(model, example_inputs=inputs, sizes={"sample.2": (8, 20)})
+    assert report.sizes[0].valid == (8, 10, 12, 14, 16, 18, 20)
+    assert "forward" not in model.__dict__ and type(model).forward is TinyDiffusion.forward
+    assert all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())
+    assert [m.training for m in model.modules()] == flags
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
