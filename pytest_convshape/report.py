@@ -96,14 +96,15 @@ def _event(events: Sequence[LayerEvent], name: str | None) -> LayerEvent | None:
     return None
 
 
-def pair_status(report: Report, up: str) -> str:
-    """``MISMATCH`` (an error or warning reported on the pair's up layer), ``suppressed`` or
-    ``ignored`` (one silenced there, and none reported), ``unconfirmed`` (CS905: a mirror-order
-    mismatch that the model makes up for), else ``ok``."""
-    mine = [f for f in report.findings if f.up == up or (f.up is None and f.layer == up)]
+def pair_status(report: Report, pair: Pair) -> str:
+    """``MISMATCH`` (an error or warning reported on the pair's up layer, or on a layer of its
+    chain), ``suppressed`` or ``ignored`` (one silenced there, and none reported),
+    ``unconfirmed`` (CS905: a mirror-order mismatch that the model makes up for), else ``ok``."""
+    ups = {pair.up, *getattr(pair, "chain", ())}
+    mine = [f for f in report.findings if f.up in ups or (f.up is None and f.layer in ups)]
     if any(f.severity in (ERROR, WARNING) for f in mine):
         return "MISMATCH"
-    silenced = [s for s in report.silenced if s.finding.up == up and s.finding.severity in (ERROR, WARNING, INFO)]
+    silenced = [s for s in report.silenced if s.finding.up in ups]
     if silenced:
         return "suppressed" if any(s.how == "suppressed" for s in silenced) else "ignored"
     if any(f.code == "CS905" for f in mine):
@@ -121,8 +122,12 @@ def _pair_rows(report: Report) -> list[list[str]]:
         if down is None:
             rows.append(["-", f"{up.name} ({up.kind})", f"{fmt_shape(up.in_spatial)} -> {fmt_shape(up.out_spatial)}", "unpaired", ""])
             continue
-        shapes = f"{fmt_shape(down.in_spatial)} -> {fmt_shape(down.out_spatial)} ... {fmt_shape(up.in_spatial)} -> {fmt_shape(up.out_spatial)}"
-        rows.append([f"{down.name} ({down.kind})", f"{up.name} ({up.kind})", shapes, p.evidence, pair_status(report, p.up)])
+        chain = tuple(getattr(p, "chain", ()))
+        first = _event(report.events, chain[0]) if chain else up
+        start = first if first is not None else up
+        shapes = f"{fmt_shape(down.in_spatial)} -> {fmt_shape(down.out_spatial)} ... {fmt_shape(start.in_spatial)} -> {fmt_shape(up.out_spatial)}"
+        ups = f"{chain[0]} .. {up.name} ({len(chain) + 1} layers)" if chain else f"{up.name} ({up.kind})"
+        rows.append([f"{down.name} ({down.kind})", ups, shapes, p.evidence, pair_status(report, p)])
     return rows
 
 
@@ -136,6 +141,8 @@ def _table(rows: list[list[str]], header: list[str]) -> list[str]:
 def render_finding(f: Finding) -> list[str]:
     where = f"  {f.location}" if f.location else ""
     lines = [f"{f.code} {f.severity}{where}", f"  {f.message}"]
+    if getattr(f, "witness", ""):
+        lines.append(f"  witness: {f.witness}")  # type: ignore[attr-defined]
     if f.detail:
         lines.append(f"  why: {f.detail}")
     if f.fix is not None:

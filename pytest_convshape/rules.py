@@ -220,14 +220,17 @@ RULES: dict[str, Rule] = _rules(
     ),
     Rule(
         code="CS206",
-        name="merge-size-mismatch",
+        name="size-changed-after-upsampling",
         severity="error",
-        summary="A torch.cat/stack/add gets tensors of different spatial sizes and no paired upsampling "
-        "layer explains it (a pad, crop or size-changing layer after the upsampler); eager PyTorch raises.",
-        what="Reports a `torch.cat`, `torch.stack` or addition whose inputs differ in spatial size when no "
-        "paired upsampling layer is at fault, and names the layer that changed the size on the failing branch.",
-        why="Eager PyTorch raises \"Sizes of tensors must match\" at the merge; the layer to change is "
-        "often far from it.",
+        summary="A layer changes a size that no paired upsampling layer explains (a pad, crop, resize or "
+        "stride-1 ConvTranspose after an upsampler that restored its partner's size, or a branch of "
+        "another size), and a torch.cat/add/stack raises or the output misses the input's size.",
+        what="Reports a layer that changes a spatial size after the upsampling layers have restored it (a "
+        "pad, a crop, a resize, a stride-1 transposed convolution, or a branch of another size), when a "
+        "`torch.cat`, `torch.stack` or addition raises because of it or the model's output misses the "
+        "input's size, and names that layer.",
+        why="Eager PyTorch raises \"Sizes of tensors must match\" at the merge, or the output comes back the "
+        "wrong size; the layer to change is often far from where it fails, and no upsampling layer is at fault.",
         example=_example(
         "class Model(nn.Module):\n"
         "    def __init__(self):\n"
@@ -241,7 +244,8 @@ RULES: dict[str, Rule] = _rules(
         "\n"
         "\n"
         "report = check(Model(), input_size=(1, 1, 28, 28))  # CS206\n"),
-        fix="Make the layer named in the message keep the size, or pad/crop both branches to the same size.",
+        fix="Make the layer named in the message keep the size (the message says how), or pad/crop both "
+        "branches alike.",
     ),
     Rule(
         code="CS301",
