@@ -17,7 +17,8 @@ Blocks by language:
 
 * ``console``: ``$ command`` lines, each followed by its expected output. A line ``...`` matches
   any number of lines, ``...`` inside a line matches any text; ``# exit status N`` at the end of
-  a command checks its exit status.
+  a command checks its exit status. ``CONVSHAPE_UPDATE_DOCS=1 pytest tests/test_docs.py`` writes
+  today's output into the pages where it differs (review the diff, abbreviate again with ``...``).
 * ``python``: executed in the scratch folder (the folder on ``sys.path``); it must not raise.
 * ``toml``: parsed; a ``[tool.convshape]`` table is validated.
 * ``yaml``: written with ``file=`` (the CI workflow and the pre-commit hook are checked in

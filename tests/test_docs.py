@@ -73,6 +73,9 @@ class _Page:
         self.monkeypatch = monkeypatch
         self.scratch = pytester.path
         self.cwd = self.scratch
+        self.update = bool(os.environ.get("CONVSHAPE_UPDATE_DOCS"))
+        self.updated: dict[int, str] = {}
+        """With CONVSHAPE_UPDATE_DOCS=1: fence line -> the console block's text with today's output."""
 
     def run(self, block: Block) -> None:
         d = block.directives
@@ -133,12 +136,34 @@ class _Page:
             parse(table, self.cwd / "pyproject.toml", display="pyproject.toml")
 
     def _console(self, block: Block) -> None:
+        rewritten = []
         for command in console_commands(block.text):
             status, lines = self._command(command.argv)
             shown = "\n".join(lines)
-            assert matches(command.expected, lines), f"{block.where}: `{command.argv}` printed:\n{shown}"
+            ok = matches(command.expected, lines)
+            written = f"$ {command.argv}" + (f"  # exit status {status}" if command.exit_status is not None else "")
+            rewritten += [written] + (command.expected if ok else [line.rstrip() for line in lines])
+            if self.update:
+                continue
+            assert ok, f"{block.where}: `{command.argv}` printed:\n{shown}\n(CONVSHAPE_UPDATE_DOCS=1 writes today's output into the page)"
             if command.exit_status is not None:
                 assert status == command.exit_status, f"{block.where}: `{command.argv}` exited {status}:\n{shown}"
+        text = "\n".join(rewritten) + "\n"
+        if self.update and text != block.text:
+            self.updated[block.line] = text
+
+    def write_updates(self, page: str) -> None:
+        """Put today's outputs in the page (abbreviations with ``...`` are lost where the output
+        changed: review the diff and abbreviate again)."""
+        if not self.updated:
+            return
+        lines = (ROOT / page).read_text(encoding="utf-8").split("\n")
+        for fence, text in sorted(self.updated.items(), reverse=True):
+            end = fence
+            while not lines[end].startswith("```"):
+                end += 1
+            lines[fence:end] = text.rstrip("\n").split("\n")
+        (ROOT / page).write_text("\n".join(lines), encoding="utf-8")
 
     def _synopsis_cli(self, block: Block) -> None:
         usage = cli.build_parser().format_help()
@@ -205,6 +230,7 @@ def test_page_runs_and_shows_what_the_code_does(page, pytester, monkeypatch):
     runner = _Page(pytester, monkeypatch)
     for block in blocks(page):
         runner.run(block)
+    runner.write_updates(page)
 
 
 def test_every_block_is_run_by_some_test():
