@@ -13,16 +13,22 @@ from . import trace as tracing
 from .lint import Linter, Pass, Verdict
 from .locate import site_of
 from .pairing import MERGE_OPS, find_pairs, resolve_explicit
-from .records import ERROR, Finding, LayerEvent, Shape, first_line, fmt_shape, rule_matches
+from .records import ERROR, Finding, LayerEvent, Shape, first_line, fmt_shape
+from .branches import never_ran
 from .inputs import (
     InputError,
     call_mismatch,
+    batch_dim_problem,
+    call_view,
     forward_inputs,
     input_problem,
+    refuse_jit,
     validate_codes,
     validate_pairs,
     validate_sizes,
 )
+from .policy import apply as apply_policy, as_policy, merge
+from .progress import current as current_progress, describe_sweep
 from .report import Report
 
 __all__ = ["InputError", "InternalError", "check", "unwrap", "validate_codes"]
@@ -194,9 +200,13 @@ def check(
     *,
     example_inputs: Any = None,
     pairs: Sequence[tuple[str, str]] = (),
-    select: Sequence[str] = (),
-    ignore: Sequence[str] = (),
-    sizes: Mapping[int, Any] | None = None,
+    select: Sequence[str] | str = (),
+    extend_select: Sequence[str] | str = (),
+    ignore: Sequence[str] | str = (),
+    per_module_ignores: Any = (),
+    fail_on: str | None = None,
+    config: Any = None,
+    sizes: Mapping[Any, Any] | None = None,
     target: str | None = None,
     cpu_builder: Callable[[], nn.Module] | None = None,
 ) -> Report:
@@ -204,20 +214,42 @@ def check(
 
     ``input_size`` builds a dummy input of that shape; ``example_inputs`` is a tensor, a tuple
     of positional inputs or a dict of keyword inputs (only shapes and dtypes are used, unless
-    the model cannot run on the meta device). ``pairs`` names (down, up) layer pairs that
-    override the automatic pairing. ``select``/``ignore`` filter findings by code or prefix.
+    the model cannot run on the meta device; integer tensors and plain values work). ``pairs``
+    names (down, up) layer pairs that override the automatic pairing.
+
+    Settings, merged as everywhere else (``policy.merge``): ``config`` (the path of a
+    pyproject.toml, or its ``config.Settings``) gives ``[tool.convshape]``'s ``select``,
+    ``extend-select``, ``ignore``, ``per-module-ignores`` and ``fail-on``; ``select`` given here
+    replaces the configured one, ``extend_select``, ``ignore`` and ``per_module_ignores`` add to
+    them, ``fail_on`` (``"error"`` or ``"warning"``) replaces. Selectors are codes, prefixes or
+    rule names. Inline ``# convshape: ignore[...]`` comments apply.
+
     ``sizes`` sweeps input dimensions, e.g. ``{2: range(8, 513)}`` or ``{2: (8, 512)}`` or
-    ``{2: "8:512:1"}``: the report then says which sizes work, for which sizes each fix holds,
-    and the rule for the whole model. The model is never changed. ``cpu_builder`` builds a real
-    CPU copy for the fallback pass when the model's weights live on the meta device.
+    ``{2: "8:512:1"}`` (``{"sample.2": ...}`` for a named input): the report then says which
+    sizes work, for which sizes each fix holds, and the rule for the whole model. The model is
+    never changed. ``cpu_builder`` builds a real CPU copy for the fallback pass when the
+    model's weights live on the meta device.
     """
+    refuse_jit(model)
     model = unwrap(model)
+    rules = merge(
+        as_policy(config), select=select, extend_select=extend_select, ignore=ignore,
+        per_module_ignores=per_module_ignores, fail_on=fail_on,
+    )
     explicit = validate_pairs(pairs)
-    select_codes = validate_codes(select, "select")
-    ignore_codes = validate_codes(ignore, "ignore")
-    args, kwargs, described = forward_inputs(model, input_size, example_inputs)
-    domains = validate_sizes(sizes, args, kwargs)
+    call = forward_inputs(model, input_size, example_inputs)
+    swept, domains = validate_sizes(sizes, call)
     located_on = model
+    progress = current_progress() if domains else None
+    on_call = progress.tick if progress is not None else None
+    given = call
+    model, call = call_view(model, given, swept, on_call)
+    if cpu_builder is not None and model is not located_on:
+        build_cpu = cpu_builder
+        cpu_builder = lambda: call_view(build_cpu(), given, swept, on_call)[0]  # noqa: E731
+    if progress is not None:
+        progress.start(describe_sweep(domains, call.args[0].dim()))
+    args, kwargs, described = call.args, call.kwargs, call.described
     if any(isinstance(p, nn.parameter.UninitializedParameter) for p in model.parameters()):
         model = copy.deepcopy(model)  # lazy modules initialise themselves on the first call
 
@@ -252,10 +284,11 @@ def check(
         findings = _with_holds_for(findings, sweeps)
     elif any(_unfixable(f) for f in findings):
         findings = _with_sizes_that_work(findings, model, args, kwargs, device, verdict)
-    findings = [f for f in findings if (not select_codes or rule_matches(f.code, select_codes)) and not rule_matches(f.code, ignore_codes)]
     name = target or f"{type(located_on).__module__}.{type(located_on).__qualname__}"  # not the compile/DataParallel wrapper
+    if progress is not None:
+        progress.done()
     final = verdict.final
-    return Report(
+    report = Report(
         target=name,
         input=described,
         findings=tuple(sorted(findings, key=_finding_order(final.events))),
@@ -265,6 +298,12 @@ def check(
         fallback_reason=fallback,
         sizes=tuple(sweeps),
     )
+    problem = batch_dim_problem(located_on, given, report.findings)
+    if problem:
+        raise InputError(problem)
+    if not any(f.code == "CS903" for f in report.findings):
+        report = dataclasses.replace(report, never_ran=never_ran(located_on, report.events))
+    return apply_policy(report, rules)
 
 
 def _all_findings(verdict: Verdict, fallback: str) -> list[Finding]:

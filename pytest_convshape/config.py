@@ -2,20 +2,25 @@
 user code; every problem is a ``ConfigError`` whose message names the file, the key, the bad
 value and what is allowed.
 
-Schema (keys are kebab-case, like ruff's)::
+Schema (keys are kebab-case, like ruff's; rules are codes, prefixes or names)::
 
     [tool.convshape]
-    select = ["CS1", "CS2"]                          # codes or prefixes; default: all
-    ignore = ["CS901"]                               # codes or prefixes
+    select = ["CS1", "CS2"]                          # default: all
+    extend-select = ["CS905"]                        # added to select
+    ignore = ["CS901"]
     per-module-ignores = { "decoder.*" = ["CS301"] } # globs over qualified layer names
+    fail-on = "error"                                # or "warning"
     collect = true                                   # false: no pytest items from `models`
+    src = [".", "src"]                               # folders put on sys.path for module targets
 
     [[tool.convshape.models]]
     target = "mypkg.models:UNet"                     # or "src/models.py:UNet" (relative to pyproject.toml)
     id = "unet"                                      # optional; shown in the item id instead of target
     kwargs = { channels = 3 }                        # optional, passed to the class or factory
-    input = [[1, 3, 256, 256], [1, 3, 257, 257]]     # one shape or a list of shapes
+    input = [[1, 3, 256, 256], [1, 3, 257, 257]]     # one shape or a list of shapes (one check each)
+    inputs = { sample = [1, 3, 64, 64], timestep = { shape = [1], dtype = "int64" } }  # or a list of such tables
     pairs = [["enc.0", "dec.3"]]                     # optional (down, up) layer names
+    sizes = { 2 = "8:512", "sample.3" = "8:512" }    # optional sweeps (NAME.DIM for a named input)
     ignore = ["CS303"]                               # optional, added to the global ignore
     per-module-ignores = { "head.*" = ["CS901"] }    # optional, added to the global ones
 """
@@ -29,12 +34,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from .records import RULES
+from . import codes as selectors
+from .inputspec import InputSet, InputSpec, InputSpecError, describe as describe_inputs, from_toml_set
 
 TABLE = "tool.convshape"
-TOP_KEYS = ("select", "ignore", "per-module-ignores", "collect", "models")
-MODEL_KEYS = ("target", "id", "kwargs", "input", "pairs", "sizes", "ignore", "per-module-ignores")
-REQUIRED_MODEL_KEYS = ("target", "input")
+TOP_KEYS = ("select", "extend-select", "ignore", "per-module-ignores", "fail-on", "collect", "src", "models")
+MODEL_KEYS = ("target", "id", "kwargs", "input", "inputs", "pairs", "sizes", "ignore", "per-module-ignores")
+DEFAULT_SRC = (".", "src")
 
 Shape = tuple[int, ...]
 Globs = tuple[tuple[str, tuple[str, ...]], ...]
@@ -54,19 +60,20 @@ class ModelSpec:
     index: int
     target: str
     """As written in pyproject.toml (shown in ids and reports)."""
-    inputs: tuple[Shape, ...]
+    inputs: tuple[InputSet, ...]
+    """One input set per check (``input``: one positional tensor each; ``inputs``: named ones)."""
     kwargs: Mapping[str, Any] = field(default_factory=dict, hash=False)
     id: str | None = None
     pairs: tuple[tuple[str, str], ...] = ()
     ignore: tuple[str, ...] = ()
     per_module_ignores: Globs = ()
-    sizes: tuple[tuple[int, tuple[int, int, int]], ...] = ()
-    """Input dims to sweep: (dim, (first, last, step))."""
+    sizes: tuple[tuple[str, tuple[int, int, int]], ...] = ()
+    """Input dims to sweep: (``"2"`` or ``"sample.2"``, (first, last, step))."""
 
     @property
-    def sizes_arg(self) -> dict[int, tuple[int, int, int]] | None:
+    def sizes_arg(self) -> dict[Any, tuple[int, int, int]] | None:
         """``sizes`` as ``check()`` takes it."""
-        return dict(self.sizes) or None
+        return {(int(k) if k.isdigit() else k): v for k, v in self.sizes} or None
 
     @property
     def key(self) -> str:
@@ -77,8 +84,8 @@ class ModelSpec:
     def label(self) -> str:
         return self.id or self.target
 
-    def item_name(self, shape: Shape) -> str:
-        return f"convshape[{self.label}-{format_shape(shape)}]"
+    def item_name(self, inputs: InputSet) -> str:
+        return f"convshape[{self.label}-{describe_inputs(inputs)}]"
 
     def load_target(self, root: Path) -> str:
         """The target for ``loader.build``: file paths made absolute against ``root``."""
@@ -96,9 +103,12 @@ class Settings:
     display: str = "pyproject.toml"
     """How messages name the file (relative to the working directory when below it)."""
     select: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     per_module_ignores: Globs = ()
+    fail_on: str = "error"
     collect: bool = True
+    src: tuple[str, ...] = DEFAULT_SRC
     models: tuple[ModelSpec, ...] = ()
 
     @property
@@ -109,27 +119,27 @@ class Settings:
     def present(self) -> bool:
         return self.path is not None
 
-    def ignores_for(self, model: ModelSpec | None = None) -> tuple[str, ...]:
-        return self.ignore + (model.ignore if model else ())
+    def source_roots(self) -> list[str]:
+        """Folders to put on ``sys.path`` for module targets (``src``, relative to the root)."""
+        return [str((self.root / folder).resolve()) for folder in self.src if (self.root / folder).is_dir()]
 
-    def globs_for(self, model: ModelSpec | None = None) -> Globs:
-        return self.per_module_ignores + (model.per_module_ignores if model else ())
+    def policy(self, model: ModelSpec | None = None) -> Any:
+        """The ``policy.Policy`` these settings give (for one model entry: with its own
+        ``ignore`` and ``per-module-ignores`` added)."""
+        from .policy import Policy
+
+        return Policy(
+            select=self.select,
+            extend_select=self.extend_select,
+            ignore=self.ignore + (model.ignore if model else ()),
+            per_module_ignores=self.per_module_ignores + (model.per_module_ignores if model else ()),
+            fail_on=self.fail_on,
+        )
 
     def describe(self) -> str:
         """One line for the pytest header and the CLI: which settings are active."""
         n_inputs = sum(len(m.inputs) for m in self.models)
-        parts = [
-            f"{_plural(len(self.models), 'model')}, {_plural(n_inputs, 'input')}",
-            f"select {', '.join(self.select)}" if self.select else "select all",
-        ]
-        if self.ignore:
-            parts.append(f"ignore {', '.join(self.ignore)}")
-        if self.per_module_ignores:
-            parts.append(
-                "per-module-ignores "
-                + "; ".join(f"{g} -> {', '.join(codes)}" for g, codes in self.per_module_ignores)
-            )
-        return "; ".join(parts)
+        return f"{_plural(len(self.models), 'model')}, {_plural(n_inputs, 'input')}; {self.policy().describe()}"
 
 
 def _plural(n: int, word: str) -> str:
@@ -179,6 +189,31 @@ def load(path: str | os.PathLike[str], *, display: str | None = None) -> Setting
     if not isinstance(tool, dict) or "convshape" not in tool:
         return Settings()
     return parse(tool["convshape"], path, display=shown)
+
+
+def find(start: str | os.PathLike[str] | None = None) -> Path | None:
+    """The pyproject.toml with a ``[tool.convshape]`` table in ``start`` (default: the working
+    directory) or the nearest folder above it, like pytest and ruff find theirs."""
+    folder = Path(start or Path.cwd()).resolve()
+    for candidate in (folder, *folder.parents):
+        path = candidate / "pyproject.toml"
+        if path.is_file():
+            try:
+                text = path.read_text(encoding="utf-8")
+            except OSError:
+                continue
+            if mentions_table(text) and _has_table(text):
+                return path
+    return None
+
+
+def _has_table(text: str) -> bool:
+    try:
+        data = _toml_loads(text)
+    except ValueError:
+        return True  # a broken file that mentions the table: let load() report it
+    tool = data.get("tool", {})
+    return isinstance(tool, dict) and "convshape" in tool
 
 
 def _display(path: Path) -> str:
@@ -246,15 +281,16 @@ class _Checker:
     def codes(self, value: Any, key: str) -> tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
             got = _type_name(value) if not isinstance(value, list) else "an array with non-string items"
-            raise self.fail(key, f'expected an array of rule codes or prefixes such as ["CS101", "CS3"], got {got}', value)
+            raise self.fail(key, f'expected an array of rule codes, prefixes or names such as ["CS101", "CS3", "shape-not-restored"], got {got}', value)
+        out = []
         for c in value:
-            if not is_known_code(c):
-                import difflib
-
-                close = difflib.get_close_matches(c.upper(), list(RULES), n=1, cutoff=0.6)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                raise self.fail(key, f"unknown code {c!r}{hint} (allowed: codes or prefixes of {', '.join(RULES)})", value)
-        return tuple(value)
+            resolved = selectors.resolve_or_none(c)
+            if resolved is None:
+                close = selectors.suggestion(c)
+                hint = f"; did you mean {close!r}?" if close else ""
+                raise self.fail(key, f"unknown rule {c!r}{hint} ({selectors.HINT})", value)
+            out.append(resolved)
+        return tuple(out)
 
     def globs(self, value: Any, key: str) -> Globs:
         if not isinstance(value, dict):
@@ -278,7 +314,8 @@ class _Checker:
                 raise self.fail(key, f"{_toml(v)} in {_toml(value)} is not a positive int; expected {_SHAPE_HINT}", whole)
         return tuple(value)
 
-    def inputs(self, value: Any, key: str) -> tuple[Shape, ...]:
+    def inputs(self, value: Any, key: str) -> tuple[InputSet, ...]:
+        """``input``: one shape or a list of shapes, one positional tensor per check."""
         if isinstance(value, list) and value and all(isinstance(v, list) for v in value):
             shapes = tuple(self.shape(v, key, value) for v in value)
         elif isinstance(value, list) and value and not any(isinstance(v, list) for v in value):
@@ -290,20 +327,45 @@ class _Checker:
             if s in seen:
                 raise self.fail(key, f"shape {format_shape(s)} is listed twice", value)
             seen.add(s)
-        return shapes
+        return tuple((InputSpec(None, s),) for s in shapes)
 
-    def sizes(self, value: Any, key: str, inputs: tuple[Shape, ...]) -> tuple[tuple[int, tuple[int, int, int]], ...]:
-        """``sizes = { 2 = "8:512", 3 = [8, 512, 8] }``: input dims to sweep."""
+    def named_inputs(self, value: Any, key: str) -> tuple[InputSet, ...]:
+        """``inputs``: a table of named inputs (one check) or an array of such tables."""
+        if isinstance(value, list) and value and not any(isinstance(v, dict) for v in value):
+            raise self.fail(
+                key,
+                f"inputs takes named inputs such as {{ x = {_toml(value if not isinstance(value[0], list) else value[0])} }}; "
+                "for positional tensors write input = [...] (one shape, or a list of shapes)",
+                value,
+            )
+        tables = value if isinstance(value, list) and value else [value]
+        try:
+            sets = tuple(from_toml_set(t, f"{key}[{i}]" if isinstance(value, list) else key) for i, t in enumerate(tables))
+        except InputSpecError as exc:
+            raise ConfigError(f"{self.shown}: {exc}") from None
+        seen: set[str] = set()
+        for one in sets:
+            text = describe_inputs(one)
+            if text in seen:
+                raise self.fail(key, f"the input set {text} is listed twice", value)
+            seen.add(text)
+        return sets
+
+    def sizes(self, value: Any, key: str, inputs: tuple[InputSet, ...]) -> tuple[tuple[str, tuple[int, int, int]], ...]:
+        """``sizes = { 2 = "8:512", "sample.3" = [8, 512, 8] }``: input dims to sweep."""
         hint = 'expected a table of dim = "FIRST:LAST[:STEP]" (or [first, last, step]) such as { 2 = "8:512" }'
         if not isinstance(value, dict) or not value:
             raise self.fail(key, f"{hint}, got {_type_name(value) if not isinstance(value, dict) else 'an empty table'}", value)
-        rank = min(len(s) for s in inputs)
         out = []
         for dim_text, spec in value.items():
             sub = f"{key}.{_key(dim_text)}"
-            if not (isinstance(dim_text, str) and dim_text.isdigit()) or not 2 <= int(dim_text) < rank:
+            name, _, dim_part = dim_text.rpartition(".")
+            rank = _rank(inputs, name or None)
+            if rank is None:
+                raise self.fail(sub, f"{name!r} is not a tensor input of every input set (the names come from `inputs`)", spec)
+            if not dim_part.isdigit() or not 2 <= int(dim_part) < rank:
                 allowed = ", ".join(str(d) for d in range(2, rank)) or "none (the inputs have no spatial dims)"
-                raise self.fail(sub, f"{dim_text} is not a spatial dim of the inputs; allowed: {allowed}", spec)
+                raise self.fail(sub, f"{dim_part} is not a spatial dim of the inputs; allowed: {allowed}", spec)
             nums: list[Any] = []
             if isinstance(spec, str):
                 try:
@@ -319,7 +381,7 @@ class _Checker:
                 raise self.fail(sub, "expected 1 <= FIRST <= LAST and STEP >= 1", spec)
             if (last - first) // step + 1 > 1_000_000:
                 raise self.fail(sub, "at most 1,000,000 sizes per dim", spec)
-            out.append((int(dim_text), (first, last, step)))
+            out.append((dim_text, (first, last, step)))
         return tuple(out)
 
     def pairs(self, value: Any, key: str) -> tuple[tuple[str, str], ...]:
@@ -347,8 +409,15 @@ class _Checker:
         return value
 
 
-def is_known_code(code: Any) -> bool:
-    return isinstance(code, str) and code.startswith("CS") and any(c.startswith(code) for c in RULES)
+def _rank(inputs: tuple[InputSet, ...], name: str | None) -> int | None:
+    """The smallest rank of the swept input over the input sets (None: not in every set)."""
+    ranks = []
+    for one in inputs:
+        tensors = [s for s in one if s.is_tensor and (name is None or s.name == name)]
+        if not tensors:
+            return None
+        ranks.append(len(tensors[0].shape or ()))
+    return min(ranks) if ranks else None
 
 
 def glob_problem(glob: Any) -> str:
@@ -380,12 +449,20 @@ def parse(table: Any, path: str | os.PathLike[str], *, display: str | None = Non
     if not isinstance(table, dict):
         raise check.fail(TABLE, f"expected a table, got {_type_name(table)}", table)
     check.keys(table, TOP_KEYS, TABLE)
-    select = check.codes(table["select"], f"{TABLE}.select") if "select" in table else ()
-    ignore = check.codes(table["ignore"], f"{TABLE}.ignore") if "ignore" in table else ()
+
+    def codes_at(key: str) -> tuple[str, ...]:
+        return check.codes(table[key], f"{TABLE}.{key}") if key in table else ()
+
     globs = check.globs(table["per-module-ignores"], f"{TABLE}.per-module-ignores") if "per-module-ignores" in table else ()
     collect = table.get("collect", True)
     if not isinstance(collect, bool):
         raise check.fail(f"{TABLE}.collect", f"expected true or false, got {_type_name(collect)}", collect)
+    fail_on = table.get("fail-on", "error")
+    if fail_on not in ("error", "warning"):
+        raise check.fail(f"{TABLE}.fail-on", 'expected "error" or "warning"', fail_on)
+    src = table.get("src", list(DEFAULT_SRC))
+    if not isinstance(src, list) or not all(isinstance(p, str) and p for p in src):
+        raise check.fail(f"{TABLE}.src", 'expected an array of folders such as [".", "src"]', src)
     raw_models = table.get("models", [])
     if not isinstance(raw_models, list) or not all(isinstance(m, dict) for m in raw_models):
         raise check.fail(
@@ -393,15 +470,33 @@ def parse(table: Any, path: str | os.PathLike[str], *, display: str | None = Non
             f"expected an array of tables ([[tool.convshape.models]] with target and input), got {_type_name(raw_models)}",
             raw_models,
         )
-    root = path.parent
+    models = _models(check, raw_models, path.parent)
+    return Settings(
+        path=path,
+        display=shown,
+        select=codes_at("select"),
+        extend_select=codes_at("extend-select"),
+        ignore=codes_at("ignore"),
+        per_module_ignores=globs,
+        fail_on=fail_on,
+        collect=collect,
+        src=tuple(src),
+        models=models,
+    )
+
+
+def _models(check: _Checker, raw_models: list[dict[str, Any]], root: Path) -> tuple[ModelSpec, ...]:
     models: list[ModelSpec] = []
     labels: dict[str, int] = {}
     for i, raw in enumerate(raw_models):
         key = f"{TABLE}.models[{i}]"
         check.keys(raw, MODEL_KEYS, key)
-        for required in REQUIRED_MODEL_KEYS:
-            if required not in raw:
-                raise check.fail(key, f"required key {required!r} is missing (every model needs target and input)")
+        if "target" not in raw:
+            raise check.fail(key, "required key 'target' is missing (every model needs target and input)")
+        if "input" in raw and "inputs" in raw:
+            raise check.fail(key, "give input (one positional tensor) or inputs (named inputs), not both")
+        if "input" not in raw and "inputs" not in raw:
+            raise check.fail(key, "required key 'input' is missing (every model needs target and input, or inputs for named inputs)")
         target = check.target(raw["target"], f"{key}.target", root)
         ident = raw.get("id")
         if ident is not None and (not isinstance(ident, str) or not re.match(r"^[A-Za-z0-9_.-]+$", ident)):
@@ -409,7 +504,7 @@ def parse(table: Any, path: str | os.PathLike[str], *, display: str | None = Non
         kwargs = raw.get("kwargs", {})
         if not isinstance(kwargs, dict):
             raise check.fail(f"{key}.kwargs", f"expected a table of keyword arguments such as {{ channels = 3 }}, got {_type_name(kwargs)}", kwargs)
-        inputs = check.inputs(raw["input"], f"{key}.input")
+        inputs = check.inputs(raw["input"], f"{key}.input") if "input" in raw else check.named_inputs(raw["inputs"], f"{key}.inputs")
         spec = ModelSpec(
             index=i,
             target=target,
@@ -431,12 +526,4 @@ def parse(table: Any, path: str | os.PathLike[str], *, display: str | None = Non
             )
         labels[spec.label] = i
         models.append(spec)
-    return Settings(
-        path=path,
-        display=shown,
-        select=select,
-        ignore=ignore,
-        per_module_ignores=globs,
-        collect=collect,
-        models=tuple(models),
-    )
+    return tuple(models)

@@ -5,10 +5,11 @@ when a model is built."""
 from __future__ import annotations
 
 import sys
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
-from . import suppress
-from .config import ModelSpec, Settings, format_shape, _toml
+from .config import ModelSpec, Settings, _toml
+from .inputspec import InputSet, describe as describe_inputs
+from .policy import Policy, merge
 from .report import Report
 
 
@@ -31,6 +32,14 @@ def _strip_target(message: str, target: str, root: Any = None) -> str:
     return message
 
 
+def add_source_roots(settings: Settings) -> None:
+    """Put the project's folder and its ``src`` folders on ``sys.path`` (module targets such as
+    ``mypkg.models:UNet`` in a src layout import without installing the project)."""
+    for folder in reversed([str(settings.root)] + settings.source_roots()):
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+
+
 class Gate:
     """Builds each model entry once per process and checks it for each of its inputs."""
 
@@ -46,9 +55,7 @@ class Gate:
         return f"{self.display}: {spec.key}.{key}{shown}"
 
     def _path_setup(self) -> None:
-        root = str(self.settings.root)
-        if root not in sys.path:
-            sys.path.insert(0, root)
+        add_source_roots(self.settings)
 
     def resolve(self, spec: ModelSpec) -> None:
         """Import the target's module and look its name up (no model is built). Raises
@@ -97,65 +104,77 @@ class Gate:
             raise built
         return built
 
-    def check(
-        self,
-        spec: ModelSpec,
-        shape: Sequence[int],
-        *,
-        select: Sequence[str] = (),
-        ignore: Sequence[str] = (),
-    ) -> Report:
-        """``check()`` of one entry and one input, with the settings' and the given
-        select/ignore, then suppressions (per-module-ignores and inline comments)."""
+    def check(self, spec: ModelSpec, inputs: InputSet, overrides: Mapping[str, Any] | None = None) -> Report:
+        """``check()`` of one entry and one input set, with the settings of the table and the
+        entry, and ``overrides`` (CLI flags: ``select``, ``extend_select``, ``ignore``,
+        ``fail_on``) merged on top."""
         from .api import InputError
 
         built = self.build(spec)
-        select = tuple(select) or self.settings.select
-        ignore = self.settings.ignores_for(spec) + tuple(ignore)
+        where = self.settings.policy(spec)
         try:
-            report = lint(
-                built, shape, target=spec.target, pairs=spec.pairs, sizes=spec.sizes_arg,
-                select=select, ignore=ignore, per_module_ignores=self.settings.globs_for(spec),
+            return lint(
+                built, inputs, target=spec.target, pairs=spec.pairs, sizes=spec.sizes_arg,
+                policy=merge(where, **dict(overrides or {}), where="--"), report_id=spec.id,
             )
         except InputError as exc:
-            raise ModelError(f"{self.display}: {spec.key}.input {format_shape(shape)} ({spec.target}): {exc}") from None
+            raise ModelError(
+                f"{self.display}: {spec.key}.{_input_key(spec)} {describe_inputs(inputs)} ({spec.target}): {_pyproject_terms(str(exc))}"
+            ) from None
         except (ValueError, TypeError) as exc:
             text = str(exc)
-            key = "pairs" if spec.pairs and text.startswith("pairs") else "sizes" if spec.sizes and text.startswith("sizes") else "input"
+            key = "pairs" if spec.pairs and text.startswith("pairs") else "sizes" if spec.sizes and text.startswith("sizes") else _input_key(spec)
             if text.startswith(f"{key}: "):
                 text = text[len(key) + 2 :]
-            raise ModelError(f"{self.display}: {spec.key}.{key} ({spec.target}, input {format_shape(shape)}): {text}") from None
-        if spec.id is not None:
-            report = _with_extra(report, id=spec.id)
-        return report
+            raise ModelError(f"{self.display}: {spec.key}.{key} ({spec.target}, input {describe_inputs(inputs)}): {text}") from None
+
+
+def _pyproject_terms(message: str) -> str:
+    """``check()``'s advice in pyproject.toml's words."""
+    import re
+
+    message = message.replace(
+        "give the inputs it needs as example_inputs (a tuple of positional inputs or a dict of keyword inputs)",
+        'name every input of forward() in inputs = { ... }, e.g. inputs = { x = [1, 3, 64, 64], timestep = { shape = [1], dtype = "int64" } }',
+    )
+    return re.sub(
+        r"add the batch dim: (\d+(?:x\d+)*)$",
+        lambda m: f"add the batch dim: [{', '.join(m.group(1).split('x'))}]",
+        message,
+    )
+
+
+def _input_key(spec: ModelSpec) -> str:
+    return "input" if all(len(s) == 1 and s[0].name is None and s[0].dtype is None for s in spec.inputs) else "inputs"
 
 
 def lint(
     built: Any,
-    shape: Sequence[int],
+    inputs: InputSet,
     *,
     target: str,
+    policy: Policy,
     pairs: Sequence[tuple[str, str]] = (),
     sizes: Any = None,
-    select: Sequence[str] = (),
-    ignore: Sequence[str] = (),
-    per_module_ignores: Any = (),
+    report_id: str | None = None,
 ) -> Report:
-    """``check()`` of a model the linter built (``loader.Built``) for one input shape, then
-    the suppressions: the one path of the CI gate and of ``convshape TARGET``."""
+    """``check()`` of a model the linter built (``loader.Built``) for one input set, under the
+    merged settings ``policy``: the one path of the CI gate and of ``convshape TARGET``."""
     from .api import check
+    from .inputs import example_inputs_of
 
     report = check(
         built.model,
-        input_size=tuple(shape),
+        **example_inputs_of(inputs, built.model),
         pairs=pairs,
         sizes=sizes,
-        select=select,
-        ignore=ignore,
+        config=policy,
         target=target,
         cpu_builder=built.builder,
     )
-    return suppress.apply(report, select=select, ignore=ignore, per_module_ignores=per_module_ignores)
+    if report_id is not None:
+        report = _with_extra(report, id=report_id)
+    return report
 
 
 def _with_extra(report: Report, **extra: Any) -> Report:

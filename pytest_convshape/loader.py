@@ -40,9 +40,10 @@ def split_target(target: str) -> tuple[str, str]:
 def _user_error(exc: BaseException) -> str:
     """The user's own error, with the last frame of their code."""
     own = os.path.dirname(os.path.abspath(__file__))
+    torch_dir = os.path.dirname(os.path.abspath(sys.modules["torch"].__file__ or "")) if "torch" in sys.modules else own
     frames = [
         f for f in traceback.extract_tb(exc.__traceback__)
-        if "importlib" not in f.filename and not os.path.abspath(f.filename).startswith(own + os.sep)
+        if "importlib" not in f.filename and not os.path.abspath(f.filename).startswith((own + os.sep, torch_dir + os.sep))
     ]
     where = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
     return f"{type(exc).__name__}: {exc}{where}"
@@ -66,6 +67,8 @@ def import_where(where: str, target: str) -> ModuleType:
             spec.loader.exec_module(module)
         except Exception as exc:
             sys.modules.pop(mod_name, None)
+            if isinstance(exc, ImportError) and "relative import" in str(exc):
+                raise LoadError(f"target {target!r}: {where} uses relative imports, so it cannot be loaded as a file; {_package_form(path, target)}") from exc
             raise LoadError(f"target {target!r}: importing {where} raised {_user_error(exc)}") from exc
         return module
     if "." not in sys.path and os.getcwd() not in sys.path:
@@ -78,6 +81,19 @@ def import_where(where: str, target: str) -> ModuleType:
         raise LoadError(f"target {target!r}: importing {where} raised {_user_error(exc)}") from exc
     except Exception as exc:
         raise LoadError(f"target {target!r}: importing {where} raised {_user_error(exc)}") from exc
+
+
+def _package_form(path: str, target: str) -> str:
+    """``give the target as pkg.models:UNet (...)``: the dotted form of a file inside packages."""
+    folder, parts = os.path.dirname(path), [os.path.splitext(os.path.basename(path))[0]]
+    while os.path.isfile(os.path.join(folder, "__init__.py")):
+        parts.insert(0, os.path.basename(folder))
+        folder = os.path.dirname(folder)
+    name = target.rpartition(":")[2]
+    if len(parts) == 1:
+        return "put it in a package (a folder with __init__.py) and give the target as package.module:NAME"
+    shown = os.path.relpath(folder) if not os.path.relpath(folder).startswith("..") else folder
+    return f"give the target as {'.'.join(parts)}:{name} (with {shown} on sys.path: run from there, install the project, or list it in src)"
 
 
 def resolve(target: str) -> Any:
@@ -94,6 +110,68 @@ def resolve(target: str) -> Any:
             raise LoadError(f"target {target!r}: {where} has no name {part!r}{hint}")
         obj = getattr(obj, part)
     return obj
+
+
+def _wants_cuda(exc: BaseException) -> bool:
+    import torch
+
+    text = f"{exc} {exc.__cause__}".lower()
+    return not torch.cuda.is_available() and ("cuda" in text or "nvidia" in text)
+
+
+def _cuda_hint(obj: Any) -> str:
+    import inspect
+
+    try:
+        takes_device = "device" in inspect.signature(obj).parameters
+    except (TypeError, ValueError):
+        takes_device = False
+    if takes_device:
+        return "this machine has no CUDA: pass --kwargs '{\"device\": \"cpu\"}' (kwargs = { device = \"cpu\" } in pyproject.toml)"
+    return "this machine has no CUDA: build the model on the CPU (or on torch.device('meta')) for the check"
+
+
+def _device_redirect_mode(target: str) -> Any:
+    from torch.overrides import TorchFunctionMode
+
+    import torch
+
+    def is_cuda(value: Any) -> bool:
+        if isinstance(value, torch.device):
+            return value.type == "cuda"
+        if isinstance(value, str):
+            return value.split(":")[0] == "cuda"
+        return isinstance(value, int) and not isinstance(value, bool)  # .cuda(0), .to(0)
+
+    class Redirect(TorchFunctionMode):
+        """CUDA requests (``device="cuda"``, ``.cuda()``, ``.to("cuda")``) go to ``target``."""
+
+        def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: Any = None) -> Any:
+            kwargs = dict(kwargs or {})
+            if func is torch.Tensor.cuda:
+                return args[0].to(target) if target != "meta" else args[0]
+            if func is torch.Tensor.to:
+                args = tuple(target if is_cuda(a) else a for a in args[:1]) + tuple(
+                    (target if is_cuda(a) else a) for a in args[1:]
+                )
+            if is_cuda(kwargs.get("device")):
+                kwargs["device"] = target
+            return func(*args, **kwargs)
+
+    return Redirect()
+
+
+class _DeviceRedirect:
+    """Context manager: inside it, what asks for CUDA gets ``target`` ("meta" or "cpu")."""
+
+    def __init__(self, target: str):
+        self.mode = _device_redirect_mode(target)
+
+    def __enter__(self) -> None:
+        self.mode.__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.mode.__exit__(*exc)
 
 
 @dataclass
@@ -131,8 +209,28 @@ def build(target: str, kwargs: Mapping[str, Any] | None = None, *, meta: bool = 
             raise BuildError(f"target {target!r}: {kind} {getattr(obj, '__name__', repr(obj))}(**{kwargs!r}) raised {_user_error(exc)}") from exc
 
     if meta:
-        with torch.device("meta"), recording_construction():
-            model = make()
+        try:
+            with torch.device("meta"), recording_construction():
+                model = make()
+        except BuildError as exc:
+            if not _wants_cuda(exc):
+                raise
+            # the constructor asks for CUDA on a machine without it: build on meta anyway
+            try:
+                with torch.device("meta"), _DeviceRedirect("meta"), recording_construction():
+                    model = make()
+            except BuildError:
+                raise BuildError(f"{exc}; {_cuda_hint(obj)}") from exc
+
+            def make_on_cpu() -> Any:
+                with _DeviceRedirect("cpu"):
+                    return make()
+
+            if not isinstance(model, nn.Module):
+                raise LoadError(
+                    f"target {target!r} gave a {type(model).__module__}.{type(model).__qualname__}, not a torch.nn.Module"
+                )
+            return Built(model, make_on_cpu)
     else:
         with recording_construction():
             model = make()

@@ -16,6 +16,7 @@ import pytest
 if TYPE_CHECKING:  # pragma: no cover
     from .config import ModelSpec, Settings
     from .gate import Gate
+    from .inputspec import InputSet
     from .report import Report
 
 _STATE = pytest.StashKey["_State"]()
@@ -282,55 +283,33 @@ def _count(n: int, word: str) -> str:
 
 class ConvshapeFixture:
     """``convshape.check(model, input_size=...)`` fails the test with the readable report when
-    there is an error finding, and returns the ``Report`` otherwise.
+    there is an error finding (or a warning, with ``fail-on = "warning"``), and returns the
+    ``Report`` otherwise.
 
     Every option of :func:`pytest_convshape.check` passes through (``example_inputs``,
-    ``pairs``, ``select``, ``ignore``, ``sizes``, ...). ``[tool.convshape]``'s ``select``,
-    ``ignore`` and ``per-module-ignores`` apply; ``ignore`` and ``per_module_ignores`` given here
-    add to them, ``select`` given here replaces the configured one. Inline
-    ``# convshape: ignore[...]`` comments apply.
+    ``pairs``, ``select``, ``extend_select``, ``ignore``, ``per_module_ignores``, ``fail_on``,
+    ``sizes``, ...), merged with ``[tool.convshape]`` the way ``check(config=...)`` merges them:
+    ``select`` and ``fail_on`` given here replace the configured ones, the others add to them.
+    Inline ``# convshape: ignore[...]`` comments apply.
     """
 
     def __init__(self, node: pytest.Item, settings: Settings | None):
         self._node = node
         self._settings = settings
 
-    def check(
-        self,
-        model: Any,
-        input_size: Sequence[int] | None = None,
-        *,
-        select: Sequence[str] = (),
-        ignore: Sequence[str] = (),
-        per_module_ignores: Any = (),
-        **options: Any,
-    ) -> Report:
-        report = self.report(model, input_size, select=select, ignore=ignore, per_module_ignores=per_module_ignores, **options)
+    def check(self, model: Any, input_size: Sequence[int] | None = None, **options: Any) -> Report:
+        report = self.report(model, input_size, **options)
         if not report.ok:
             raise ConvshapeFailed(report)
         return report
 
-    def report(
-        self,
-        model: Any,
-        input_size: Sequence[int] | None = None,
-        *,
-        select: Sequence[str] = (),
-        ignore: Sequence[str] = (),
-        per_module_ignores: Any = (),
-        **options: Any,
-    ) -> Report:
+    def report(self, model: Any, input_size: Sequence[int] | None = None, **options: Any) -> Report:
         """Like :meth:`check`, but never fails: the ``Report`` for assertions of your own."""
-        from . import suppress
         from .api import check
 
-        s = self._settings
-        select = ((select,) if isinstance(select, str) else tuple(select)) or (s.select if s else ())
-        ignore = (s.ignore if s else ()) + ((ignore,) if isinstance(ignore, str) else tuple(ignore))
-        globs = tuple(per_module_ignores.items()) if isinstance(per_module_ignores, dict) else tuple(per_module_ignores)
-        globs = (s.per_module_ignores if s else ()) + globs
-        report = check(model, input_size, select=select, ignore=ignore, **options)
-        report = suppress.apply(report, select=select, ignore=ignore, per_module_ignores=globs)
+        if "config" not in options and self._settings is not None:
+            options["config"] = self._settings
+        report = check(model, input_size, **options)
         _record(self._node, report.to_dict())
         return report
 
@@ -361,11 +340,11 @@ class ConvshapeFile(pytest.File):
         if problems:
             raise ConfigError("\n".join(problems))
         for spec in state.settings.models:
-            for shape in spec.inputs:
-                name = spec.item_name(shape)
+            for inputs in spec.inputs:
+                name = spec.item_name(inputs)
                 # the id given as a string, parsed the way pytest parses ids from the command
-                # line and its cache (``--lf``): name ``convshape``, params ``<target>-<shape>``
-                yield ConvshapeItem.from_parent(self, name=name, nodeid=f"{self.nodeid}::{name}", spec=spec, shape=shape)
+                # line and its cache (``--lf``): name ``convshape``, params ``<target>-<inputs>``
+                yield ConvshapeItem.from_parent(self, name=name, nodeid=f"{self.nodeid}::{name}", spec=spec, inputs=inputs)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:  # type: ignore[override]
         from .config import ConfigError
@@ -384,13 +363,13 @@ class ConvshapeFailed(Exception):
 
     @property
     def headline(self) -> str:
-        """The first error, for pytest's one-line summaries (``-r``, ``--tb=line``, junitxml)."""
-        errors = self.report.errors
+        """The first failing finding, for pytest's one-line summaries (``-r``, ``--tb=line``, junitxml)."""
+        errors = self.report.failures
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         return f"{errors[0].code} {errors[0].message}{more}" if errors else "convshape: failed"
 
     def longrepr(self, fallback_path: str) -> _FailureRepr:
-        errors = self.report.errors
+        errors = self.report.failures
         where = errors[0].location if errors else None
         crash = _Crash(where.file if where else fallback_path, where.line if where else 0, self.headline)
         return _FailureRepr(str(self.report), crash)
@@ -428,23 +407,23 @@ class _FailureRepr:
 class ConvshapeItem(pytest.Item):
     """One model x one input: passes when the report has no error finding."""
 
-    def __init__(self, *, spec: ModelSpec, shape: tuple[int, ...], **kwargs: Any):
+    def __init__(self, *, spec: ModelSpec, inputs: InputSet, **kwargs: Any):
         super().__init__(**kwargs)
         self.spec = spec
-        self.shape = shape
+        self.inputs = inputs
         self.add_marker("convshape")
 
     def runtest(self) -> None:
-        from .config import format_shape
         from .gate import ModelError
+        from .inputspec import describe
 
         state = _state(self.config)
         try:
-            report = state.gate.check(self.spec, self.shape)
+            report = state.gate.check(self.spec, self.inputs)
         except ModelError as exc:
             _record(
                 self,
-                {"target": self.spec.target, "input": format_shape(self.shape), "ok": False, "pairs": [], "findings": [], "error": str(exc)},
+                {"target": self.spec.target, "input": describe(self.inputs), "ok": False, "pairs": [], "findings": [], "error": str(exc)},
             )
             raise
         _record(self, report.to_dict())

@@ -9,6 +9,22 @@ from typing import Any, Sequence
 from .records import ERROR, INFO, WARNING, Finding, LayerEvent, Pair, fmt_shape, fmt_value
 
 
+SEVERITY_RANK = {ERROR: 0, WARNING: 1, INFO: 2}
+
+
+@dataclass(frozen=True)
+class Silenced:
+    """A finding that is not reported: ``ignored`` (not selected, or ignored by code) or
+    ``suppressed`` (a per-module-ignores glob or an inline comment), and by what."""
+
+    finding: Finding
+    how: str
+    by: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.finding.code, "layer": self.finding.layer or self.finding.up, "by": self.by}
+
+
 @dataclass(frozen=True)
 class Report:
     """What ``check()`` found for one model and one input."""
@@ -24,15 +40,27 @@ class Report:
     """Additional JSON keys for this model."""
     sizes: tuple[Any, ...] = ()
     """``sweep.SizeSweep`` results, one per swept input dimension (``check(sizes=...)``)."""
+    silenced: tuple[Silenced, ...] = ()
+    """Findings not reported, and why (``--ignore``, a comment, ...)."""
+    fail_on: str = ERROR
+    """The lowest severity that fails the check (``error`` or ``warning``)."""
+    never_ran: tuple[Any, ...] = ()
+    """``branches.Unran``: resampling layers that never ran because an ``if`` chose another branch."""
 
     @property
     def ok(self) -> bool:
-        """True when there is no finding of severity ``error``."""
-        return not self.errors
+        """True when no finding is as severe as ``fail_on`` (by default: no ``error`` finding)."""
+        return not self.failures
 
     @property
     def errors(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.severity == ERROR)
+
+    @property
+    def failures(self) -> tuple[Finding, ...]:
+        """The findings that make the check fail (severity ``fail_on`` or worse)."""
+        limit = SEVERITY_RANK[self.fail_on]
+        return tuple(f for f in self.findings if SEVERITY_RANK[f.severity] <= limit)
 
     def to_dict(self) -> dict[str, Any]:
         """One entry of the ``models`` list of the JSON contract."""
@@ -45,7 +73,15 @@ class Report:
             "device": self.device,
         }
         if self.sizes:
-            out["sizes"] = {str(s.dim): s.to_dict() for s in self.sizes}
+            out["sizes"] = {str(s.dim): _sweep_dict(s) for s in self.sizes}
+        for how in ("suppressed", "ignored"):
+            entries = [s.to_dict() for s in self.silenced if s.how == how]
+            if entries:
+                out[how] = entries
+        if self.never_ran:
+            out["never_ran"] = [u.to_dict() for u in self.never_ran]
+        if self.fail_on != ERROR:
+            out["fail_on"] = self.fail_on
         out.update(self.extra)
         return out
 
@@ -60,8 +96,23 @@ def _event(events: Sequence[LayerEvent], name: str | None) -> LayerEvent | None:
     return None
 
 
+def pair_status(report: Report, pair: Pair) -> str:
+    """``MISMATCH`` (an error or warning reported on the pair's up layer, or on a layer of its
+    chain), ``suppressed`` or ``ignored`` (one silenced there, and none reported),
+    ``unconfirmed`` (CS905: a mirror-order mismatch that the model makes up for), else ``ok``."""
+    ups = {pair.up, *pair.chain}
+    mine = [f for f in report.findings if f.up in ups or (f.up is None and f.layer in ups)]
+    if any(f.severity in (ERROR, WARNING) for f in mine):
+        return "MISMATCH"
+    silenced = [s for s in report.silenced if s.finding.up in ups]
+    if silenced:
+        return "suppressed" if any(s.how == "suppressed" for s in silenced) else "ignored"
+    if any(f.code == "CS905" for f in mine):
+        return "unconfirmed"
+    return "ok"
+
+
 def _pair_rows(report: Report) -> list[list[str]]:
-    bad = {f.up for f in report.findings if f.severity in (ERROR, WARNING)}
     rows = []
     for p in report.pairs:
         up = _event(report.events, p.up)
@@ -71,12 +122,12 @@ def _pair_rows(report: Report) -> list[list[str]]:
         if down is None:
             rows.append(["-", f"{up.name} ({up.kind})", f"{fmt_shape(up.in_spatial)} -> {fmt_shape(up.out_spatial)}", "unpaired", ""])
             continue
-        first = _event(report.events, p.chain[0]) if p.chain else up
+        chain = p.chain
+        first = _event(report.events, chain[0]) if chain else up
         start = first if first is not None else up
         shapes = f"{fmt_shape(down.in_spatial)} -> {fmt_shape(down.out_spatial)} ... {fmt_shape(start.in_spatial)} -> {fmt_shape(up.out_spatial)}"
-        status = "MISMATCH" if p.up in bad or any(c in bad for c in p.chain) else "ok"
-        ups = f"{p.chain[0]} .. {up.name} ({len(p.chain) + 1} layers)" if p.chain else f"{up.name} ({up.kind})"
-        rows.append([f"{down.name} ({down.kind})", ups, shapes, p.evidence, status])
+        ups = f"{chain[0]} .. {up.name} ({len(chain) + 1} layers)" if chain else f"{up.name} ({up.kind})"
+        rows.append([f"{down.name} ({down.kind})", ups, shapes, p.evidence, pair_status(report, p)])
     return rows
 
 
@@ -109,6 +160,19 @@ def counts(findings: Sequence[Finding]) -> str:
     return ", ".join(f"{n[s]} {word[s]}{'s' if n[s] != 1 else ''}" for s in (ERROR, WARNING, INFO))
 
 
+def verdict(report: Report) -> str:
+    """``ok: 0 errors, 0 warnings, 0 infos`` / ``FAILED: ...``, with what was silenced."""
+    text = f"{'ok' if report.ok else 'FAILED'}: {counts(report.findings)}"
+    extra = []
+    for how in ("suppressed", "ignored"):
+        n = sum(1 for s in report.silenced if s.how == how)
+        if n:
+            extra.append(f"{n} {how}")
+    if report.fail_on != ERROR:
+        extra.append(f"fail-on {report.fail_on}")
+    return text + (f" ({', '.join(extra)})" if extra else "")
+
+
 def render_text(report: Report) -> str:
     device = "meta device" if report.device == "meta" else "a real CPU pass (fallback)"
     lines = [f"convshape: {report.target}  input {report.input}  ({device})"]
@@ -121,30 +185,108 @@ def render_text(report: Report) -> str:
     for f in report.findings:
         lines.append("")
         lines += render_finding(f)
+    for unran in report.never_ran:
+        lines.append("")
+        lines.append(f"not checked: {unran.describe()}")
     for sweep in report.sizes:
         lines.append("")
         lines += render_sizes(sweep)
     lines.append("")
-    verdict = "ok" if report.ok else "FAILED"
-    lines.append(f"{verdict}: {counts(report.findings)}")
+    lines.append(verdict(report))
     return "\n".join(lines)
+
+
+def run_verdict(reports: Sequence[Report], *, exit_zero: bool = False) -> str:
+    """One line for a run of several checks; its verdict is the exit status's."""
+    findings = [f for r in reports for f in r.findings]
+    failed = sum(1 for r in reports if not r.ok)
+    checks = f"{len(reports)} model check{'' if len(reports) == 1 else 's'}"
+    head = "FAILED" if failed else "ok"
+    tail = " (exit 0: --exit-zero)" if failed and exit_zero else ""
+    return f"{head}: {checks}, {failed} failed: {counts(findings)}{tail}"
+
+
+def render_run(reports: Sequence[Report], *, exit_zero: bool = False) -> str:
+    """The text output of a CLI run: each report, then one summary line when there are several."""
+    parts = [render_text(r) for r in reports]
+    text = "\n\n".join(parts)
+    if len(reports) != 1:
+        text += ("\n\n" if parts else "") + run_verdict(reports, exit_zero=exit_zero)
+    elif exit_zero and not reports[0].ok:
+        text += " (exit 0: --exit-zero)"
+    return text
+
+
+def render_quiet(reports: Sequence[Report]) -> str:
+    """One line per finding: ``models.py:9: CS101 error decoder.0: ...  [target input]``."""
+    lines = []
+    for r in reports:
+        for f in r.findings:
+            where = _finding_location(r, f)
+            lines.append(f"{where or r.target}: {f.code} {f.severity} {f.message}  [{r.target} {r.input}]")
+    return "\n".join(lines)
+
+
+def render_statistics(reports: Sequence[Report]) -> str:
+    """Findings per rule, most frequent first: ``   3  CS101  error    shape-not-restored``."""
+    from .records import RULES
+
+    per_code: dict[str, int] = {}
+    for r in reports:
+        for f in r.findings:
+            per_code[f.code] = per_code.get(f.code, 0) + 1
+    lines = [
+        f"{n:>4}  {code}  {RULES[code].severity:<7}  {RULES[code].name}"
+        for code, n in sorted(per_code.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    return "\n".join(lines + [run_verdict(reports)])
+
+
+def sweep_rules(sweep: Any) -> dict[str, Any]:
+    """The rules of a sweep as the report states them: the sweep's own text, or its modular
+    form (``L % 40 in 0..7``) where the sweep had to list the sizes."""
+    from .sizes_text import readable_rule
+
+    def text(rule: str, valid: Any) -> str:
+        return readable_rule(rule, valid, sweep.sizes, sweep.label)
+
+    return {
+        "rule": text(sweep.rule, sweep.valid),
+        "with_fixes": text(sweep.with_fixes_rule, sweep.with_fixes),
+        "with_output_size": text(sweep.with_output_size_rule, sweep.with_output_size),
+        "alternatives": [text(rule, valid) for _, valid, rule in getattr(sweep, "alternatives", ())],
+    }
+
+
+def _sweep_dict(sweep: Any) -> dict[str, Any]:
+    out = sweep.to_dict()
+    rules = sweep_rules(sweep)
+    out["rule"] = rules["rule"]
+    if "with_fixes" in out:
+        out["with_fixes"]["rule"] = rules["with_fixes"]
+    if "with_output_size" in out:
+        out["with_output_size"]["rule"] = rules["with_output_size"]
+    for entry, rule in zip(out.get("alternatives", []), rules["alternatives"]):
+        entry["rule"] = rule
+    return out
 
 
 def render_sizes(sweep: Any) -> list[str]:
     """The input-size section of the text report for one swept dimension."""
+    rules = sweep_rules(sweep)
     lo, hi = (sweep.sizes[0], sweep.sizes[-1]) if sweep.sizes else (0, 0)
     how = "" if sweep.method == "symbolic" else f" ({sweep.note})" if sweep.note else " (traced every size)"
     lines = [f"input sizes, {sweep.label} = dim {sweep.dim} in {lo}..{hi}{how}:"]
-    lines.append(f"  valid today: {sweep.rule} ({len(sweep.valid)} of {len(sweep.sizes)} sizes)")
+    lines.append(f"  valid today: {rules['rule']} ({len(sweep.valid)} of {len(sweep.sizes)} sizes)")
     for r in sweep.restrictions:
         when = "never" if r.rule.startswith("no ") else f"only for {r.rule}"
         lines.append(f"    {r.cause}: {when}")
     if sweep.with_fixes is not None:
-        lines.append(f"  with the suggested output_padding fixes: {sweep.with_fixes_rule}")
-    for change, _, rule in getattr(sweep, "alternatives", ()):
+        lines.append(f"  with the suggested output_padding fixes: {rules['with_fixes']}")
+    for (change, _, _), rule in zip(getattr(sweep, "alternatives", ()), rules["alternatives"]):
         lines.append(f"  with {change}: {rule}")
     if sweep.with_output_size is not None:
-        lines.append(f"  with output_size= passed to every paired ConvTranspose: {sweep.with_output_size_rule}")
+        lines.append(f"  with output_size= passed to every paired ConvTranspose: {rules['with_output_size']}")
     return lines
 
 
@@ -198,18 +340,10 @@ def render_sarif(reports: Sequence[Report]) -> str:
     from . import __version__
     from .records import RULES
 
+    from .rule_docs import sarif_rule
+
     codes = list(RULES)
-    rules = [
-        {
-            "id": rule.code,
-            "name": rule.name,
-            "shortDescription": {"text": rule.summary},
-            "fullDescription": {"text": rule.summary},
-            "help": {"text": rule.help},
-            "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
-        }
-        for rule in RULES.values()
-    ]
+    rules = [sarif_rule(rule) for rule in RULES.values()]
     results = []
     seen: dict[str, int] = {}
     for r in reports:
@@ -304,7 +438,7 @@ def render_summary(models: Sequence[dict[str, Any]]) -> list[str]:
     per_severity = {s: sum(1 for _, f in findings if f["severity"] == s) for s in (ERROR, WARNING, INFO)}
     totals = ", ".join(f"{n} {s}{'' if n == 1 else 's'}" for s, n in per_severity.items())
     checks = f"{len(models)} model check{'' if len(models) == 1 else 's'}"
-    lines = [f"{checks}, {failed} with errors: {totals}"]
+    lines = [f"{checks}, {failed} failed: {totals}"]
     per_code: dict[str, int] = {}
     for _, f in findings:
         per_code[f["code"]] = per_code.get(f["code"], 0) + 1

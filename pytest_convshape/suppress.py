@@ -5,11 +5,11 @@ Two sources, applied in this order:
 
 * ``per-module-ignores`` from ``[tool.convshape]``: globs over qualified layer names
   (``fnmatch`` rules, ``*`` also crosses dots) mapped to codes or prefixes;
-* inline comments ``# convshape: ignore[CS101]`` (several codes or prefixes separated by
-  commas) on the line that constructs the layer, or on any line of that constructor call when
-  it spans several lines.
+* inline comments ``# convshape: ignore[CS101]`` (several codes, prefixes or rule names
+  separated by commas; bare ``# convshape: ignore`` silences every code) on the line that
+  constructs the layer, or on any line of that constructor call when it spans several lines.
 
-What was silenced, and by what, is kept in ``report.extra["suppressed"]`` (a JSON key).
+What was silenced, and by what, is kept in ``report.silenced`` (JSON key ``suppressed``).
 
 An inline comment attached to one of the model's layers that silences nothing is reported as
 CS910 at the comment's line. Comments elsewhere (for example on layers of another model in the
@@ -26,12 +26,14 @@ import re
 import tokenize
 from fnmatch import fnmatchcase
 from functools import lru_cache
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
-from .records import RULES, Finding, SourceLocation, rule_matches
-from .report import Report
+from . import codes
+from .records import Finding, SourceLocation, rule_matches
+from .report import Report, Silenced
 
-COMMENT = re.compile(r"#\s*convshape:\s*ignore\[([^\]]*)\]")
+COMMENT = re.compile(r"#\s*convshape:\s*ignore(?![\w-])(?:\[([^\]]*)\])?")
+"""``# convshape: ignore[CS101, shape-not-restored]``, or bare ``# convshape: ignore`` (every code)."""
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 Globs = Sequence[tuple[str, Sequence[str]]]
@@ -39,11 +41,28 @@ Globs = Sequence[tuple[str, Sequence[str]]]
 
 @dataclasses.dataclass(frozen=True)
 class Suppression:
-    """One ``# convshape: ignore[...]`` comment."""
+    """One ``# convshape: ignore[...]`` comment (``codes`` empty and ``bare`` for the form
+    without brackets, which silences every code)."""
 
     file: str
     line: int
     codes: tuple[str, ...]
+    bare: bool = False
+
+    @property
+    def written(self) -> str:
+        return "# convshape: ignore" if self.bare else f"# convshape: ignore[{', '.join(self.codes)}]"
+
+    def silences(self, code: str) -> list[str]:
+        """The items of the comment that silence ``code`` (``["*"]`` for a bare comment)."""
+        if self.bare:
+            return ["*"]
+        out = []
+        for item in self.codes:
+            resolved = codes.resolve_or_none(item)
+            if resolved is not None and code.startswith(resolved):
+                out.append(item)
+        return out
 
 
 def apply(
@@ -53,52 +72,57 @@ def apply(
     ignore: Sequence[str] = (),
     per_module_ignores: Globs | Mapping[str, Sequence[str]] = (),
     inline: bool = True,
+    keep: Callable[[str], bool] | None = None,
 ) -> Report:
-    """``report`` without the suppressed findings, plus CS910 for unused inline suppressions.
+    """``report`` without the suppressed findings (kept in ``report.silenced``), plus CS910 for
+    unused inline suppressions.
 
-    ``select``/``ignore`` are the run's code filters; they apply to the CS910 findings added
-    here (the other findings were filtered by ``check()`` already).
+    ``keep(code)`` says whether the run reports a code (it filters the CS910 findings added
+    here; the other findings were filtered already); without it, ``select``/``ignore`` decide.
     """
+    if keep is None:
+        sel = tuple(codes.resolve_or_none(c) or c for c in select)
+        ign = tuple(codes.resolve_or_none(c) or c for c in ignore)
+
+        def keep(code: str) -> bool:
+            return (not sel or rule_matches(code, sel)) and not rule_matches(code, ign)
+
     globs = tuple(per_module_ignores.items()) if isinstance(per_module_ignores, Mapping) else tuple(per_module_ignores)
+    globs = tuple((g, tuple(codes.resolve_or_none(c) or c for c in cs)) for g, cs in globs)
     kinds = {e.name: e.kind for e in report.events}
     used: set[tuple[str, int, str]] = set()
     kept: list[Finding] = []
-    dropped: list[dict[str, str | None]] = []
+    dropped: list[Silenced] = []
     for f in report.findings:
         glob = _ignored_by_glob(f, globs)
         if glob:
-            dropped.append({"code": f.code, "layer": f.layer or f.up, "by": f"per-module-ignores {glob}"})
+            dropped.append(Silenced(f, "suppressed", f"per-module-ignores {glob}"))
             continue
         if inline and f.location is not None:
             hits = [
-                (s, code)
+                (s, item)
                 for s in attached(f.location, kinds.get(f.layer or f.up or "", ""))
-                for code in s.codes
-                if is_code(code) and rule_matches(f.code, (code,))
+                for item in s.silences(f.code)
             ]
             if hits:
-                used.update((s.file, s.line, code) for s, code in hits)
+                used.update((s.file, s.line, item) for s, item in hits)
                 s = hits[0][0]
-                where = SourceLocation(s.file, s.line)
-                dropped.append({"code": f.code, "layer": f.layer or f.up, "by": f"# convshape: ignore[{', '.join(s.codes)}] at {where}"})
+                dropped.append(Silenced(f, "suppressed", f"{s.written} at {SourceLocation(s.file, s.line)}"))
                 continue
         kept.append(f)
     if inline:
         for extra in _unused(report, used):
-            if select and not rule_matches(extra.code, tuple(select)):
-                continue
-            if rule_matches(extra.code, tuple(ignore)) or _ignored_by_glob(extra, globs):
-                continue
-            kept.append(extra)
+            if keep(extra.code) and not _ignored_by_glob(extra, globs):
+                kept.append(extra)
     if len(kept) == len(report.findings) and all(a is b for a, b in zip(kept, report.findings)):
         return report
     kept.sort(key=lambda f: _SEVERITY_ORDER[f.severity])  # stable: keeps check()'s order within a severity
-    extra = {**report.extra, "suppressed": dropped} if dropped else report.extra
-    return dataclasses.replace(report, findings=tuple(kept), extra=extra)
+    return dataclasses.replace(report, findings=tuple(kept), silenced=report.silenced + tuple(dropped))
 
 
 def is_code(code: str) -> bool:
-    return code.startswith("CS") and any(c.startswith(code) for c in RULES)
+    """A code, prefix or rule name that names at least one rule."""
+    return codes.known(code)
 
 
 def _ignored_by_glob(f: Finding, globs: Iterable[tuple[str, Sequence[str]]]) -> str:
@@ -106,8 +130,8 @@ def _ignored_by_glob(f: Finding, globs: Iterable[tuple[str, Sequence[str]]]) -> 
     name = f.layer or f.up
     if not name:
         return ""
-    for glob, codes in globs:
-        if fnmatchcase(name, glob) and rule_matches(f.code, tuple(codes)):
+    for glob, selectors in globs:
+        if fnmatchcase(name, glob) and rule_matches(f.code, tuple(selectors)):
             return glob
     return ""
 
@@ -126,26 +150,32 @@ def _unused(report: Report, used: set[tuple[str, int, str]]) -> list[Finding]:
             seen.setdefault((s.file, s.line), (s, name))
     out = []
     for (file, line), (s, name) in sorted(seen.items()):
-        unknown = [c for c in s.codes if not is_code(c)]
-        unused = [c for c in s.codes if is_code(c) and (file, line, c) not in used]
-        if not unknown and not unused and s.codes:
-            continue
-        written = f"# convshape: ignore[{', '.join(s.codes)}]"
         on = f" on {name}" if name else ""
-        problems = []
-        if not s.codes:
-            problems.append("it names no code")
-        if unknown:
-            problems.append(f"unknown code{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}")
-        if unused:
-            problems.append(f"no {' or '.join(unused)} finding{on} for input {report.input}")
+        if s.bare:
+            if (file, line, "*") in used:
+                continue
+            problems, remove = [f"no finding{on} for input {report.input}"], "remove the comment"
+        else:
+            unknown = [c for c in s.codes if not is_code(c)]
+            unused = [c for c in s.codes if is_code(c) and (file, line, c) not in used]
+            if not unknown and not unused and s.codes:
+                continue
+            problems = []
+            if not s.codes:
+                problems.append("it names no code")
+            for c in unknown:
+                close = codes.suggestion(c)
+                problems.append(f"unknown code {c}" + (f" (did you mean {close}?)" if close else ""))
+            if unused:
+                problems.append(f"no {' or '.join(unused)} finding{on} for input {report.input}")
+            remove = f"remove {', '.join(unknown + unused)} from the comment" if s.codes else "remove the comment"
         out.append(
             Finding(
                 code="CS910",
-                message=f"`{written}` silences nothing: {'; '.join(problems)}",
+                message=f"`{s.written}` silences nothing: {'; '.join(problems)}",
                 location=SourceLocation(file, line),
                 layer=name or None,
-                suggestions=(f"remove {', '.join(unknown + unused)} from the comment" if s.codes else "remove the comment",),
+                suggestions=(remove,),
             )
         )
     return out
@@ -189,8 +219,9 @@ def _comments_cached(path: str, stamp: tuple[int, int]) -> dict[int, Suppression
                 continue
             m = COMMENT.search(tok.string)
             if m:
-                codes = tuple(c.strip() for c in m.group(1).split(",") if c.strip())
-                out[tok.start[0]] = Suppression(path, tok.start[0], codes)
+                bare = m.group(1) is None
+                items = () if bare else tuple(c.strip() for c in m.group(1).split(",") if c.strip())
+                out[tok.start[0]] = Suppression(path, tok.start[0], items, bare=bare)
     except (tokenize.TokenError, SyntaxError, UnicodeDecodeError):
         return out
     return out

@@ -6,9 +6,9 @@ one temporary project folder (``models.py``, ``badimport.py`` below); its absolu
 as ``/path/to`` so the table does not change from run to run.
 
     python tests/bad_inputs.py              # print the markdown
-    python tests/bad_inputs.py --write      # put it between the markers in README.md
+    python tests/bad_inputs.py --write      # put it between the markers in docs/messages.md
 
-``tests/test_readme.py`` checks that README.md holds exactly what ``render_markdown()`` gives.
+``tests/test_readme.py`` checks that docs/messages.md holds exactly what ``render_markdown()`` gives.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
+README = ROOT / "docs" / "messages.md"
+"""The page that holds the table (between the markers)."""
 START, END = "<!-- messages:start -->", "<!-- messages:end -->"
 SHOWN_ROOT = "/path/to"
 """How the temporary project folder is shown in the messages."""
@@ -54,6 +55,9 @@ class Case:
 # --------------------------------------------------------------------------- the project folder
 
 MODELS_PY = '''\
+import warnings
+
+import torch
 from torch import nn
 
 
@@ -80,9 +84,49 @@ def make_number():
     return 3
 
 
+class WithBatchNorm(Autoencoder):
+    def __init__(self):
+        super().__init__()
+        self.norm = nn.BatchNorm2d(1)
+
+    def forward(self, x):
+        return self.decoder(self.norm(self.encoder(x)))
+
+
+class NeedsCuda(Autoencoder):
+    def __init__(self, device="cuda"):
+        torch.cuda.current_device()  # raises on a machine without CUDA
+        super().__init__()
+
+
+class TwoInputs(Autoencoder):
+    def forward(self, sample, timestep):
+        return self.decoder(self.encoder(sample)) * timestep.float().mean()
+
+
 LIMIT = 3
 instance = Autoencoder()
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # torch.jit.script is deprecated
+    scripted = torch.jit.script(Autoencoder())
 '''
+
+PKG_INIT_PY = ""
+PKG_NETS_PY = '''\
+from torch import nn
+
+from .blocks import Down
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.down = Down(1, 1, 3, stride=2)
+
+    def forward(self, x):
+        return self.down(x)
+'''
+PKG_BLOCKS_PY = "from torch import nn\n\nDown = nn.Conv2d\n"
 
 BADIMPORT_PY = '''\
 import missing_helper_module  # installed nowhere
@@ -93,7 +137,7 @@ Model = nn.Identity
 '''
 
 
-PROJECT_MODULES = ("models", "badimport")
+PROJECT_MODULES = ("models", "badimport", "mypkg", "mypkg.nets", "mypkg.blocks")
 """The folder's modules, importable by name once the folder is on sys.path."""
 
 
@@ -105,6 +149,10 @@ class _Project:
         self.real = os.path.realpath(folder)
         Path(folder, "models.py").write_text(MODELS_PY, encoding="utf-8")
         Path(folder, "badimport.py").write_text(BADIMPORT_PY, encoding="utf-8")
+        Path(folder, "src", "mypkg").mkdir(parents=True)
+        Path(folder, "src", "mypkg", "__init__.py").write_text(PKG_INIT_PY, encoding="utf-8")
+        Path(folder, "src", "mypkg", "nets.py").write_text(PKG_NETS_PY, encoding="utf-8")
+        Path(folder, "src", "mypkg", "blocks.py").write_text(PKG_BLOCKS_PY, encoding="utf-8")
         importlib.invalidate_caches()
 
     def forget_modules(self) -> None:
@@ -151,6 +199,9 @@ class _Project:
                 "model": models.Autoencoder(),
                 "half": models.Autoencoder().half(),
                 "kwonly": models.KeywordOnly(),
+                "batchnorm": models.WithBatchNorm(),
+                "two_inputs": models.TwoInputs(),
+                "scripted": models.scripted,
             }
             try:
                 eval(call, namespace)  # noqa: S307 - our own literal calls, shown verbatim in the table
@@ -231,7 +282,14 @@ API_CASES: tuple[tuple[str, str], ...] = (
     ("sizes with too many sizes", "check(model, (1, 1, 28, 28), sizes={2: (8, 2_000_000)})"),
     ("sizes not a mapping", "check(model, (1, 1, 28, 28), sizes=(8, 64))"),
     ("sizes with a malformed string", 'check(model, (1, 1, 28, 28), sizes={2: "8-64"})'),
-    ("sizes with keyword inputs", 'check(kwonly, example_inputs={"x": torch.zeros(1, 1, 28, 28), "scale": 2.0}, sizes={2: (8, 64)})'),
+    ("sizes naming an input the call does not have", 'check(kwonly, example_inputs={"x": torch.zeros(1, 1, 28, 28), "scale": 2.0}, sizes={"y.2": (8, 64)})'),
+    ("sizes naming a plain value", 'check(kwonly, example_inputs={"x": torch.zeros(1, 1, 28, 28), "scale": 2.0}, sizes={"scale.2": (8, 64)})'),
+    ("unknown rule name in ignore", 'check(model, (1, 1, 28, 28), ignore=["shape-not-restord"])'),
+    ("fail_on not a severity", 'check(model, (1, 1, 28, 28), fail_on="info")'),
+    ("a TorchScript module", "check(scripted, input_size=(1, 1, 28, 28))"),
+    ("an input without its batch dim (BatchNorm)", "check(batchnorm, input_size=(1, 28, 28))"),
+    ("one input for a forward that takes two", "check(two_inputs, input_size=(1, 1, 28, 28))"),
+    ("a per_module_ignores glob with a slash", 'check(model, (1, 1, 28, 28), per_module_ignores={"decoder/0": ["CS101"]})'),
 )
 
 
@@ -287,6 +345,18 @@ CLI_CASES: tuple[tuple[str, list[str]], ...] = (
     ("`-o` into a folder that does not exist", GOOD + ["-o", "no/such/folder/report.txt"]),
     ("`-o` naming a folder", GOOD + ["-o", "."]),
     ("a negative size in `--input`", ["models.py:Autoencoder", "--input", "-1,1,28,28"]),
+    ("two `--input` for a forward that takes one", GOOD + ["--input", "1,1,27,27"]),
+    ("one `--input` for a forward that takes two", ["models.py:TwoInputs", "--input", "1,1,28,28"]),
+    ("an unknown dtype in `--input`", ["models.py:TwoInputs", "--input", "sample=1,1,28,28", "--input", "timestep=1:int65"]),
+    ("a positional `--input` after a named one", ["models.py:TwoInputs", "--input", "sample=1,1,28,28", "--input", "1"]),
+    ("`--sizes` naming an input the call does not have", GOOD + ["--sizes", "x.2=8:64"]),
+    ("an unknown rule name in `--ignore`", GOOD + ["--ignore", "shape-not-restord"]),
+    ("`--fail-on` not a severity", GOOD + ["--fail-on", "info"]),
+    ("an input without its batch dim (BatchNorm)", ["models.py:WithBatchNorm", "--input", "1,28,28"]),
+    ("a TorchScript module", ["models.py:scripted", "--input", "1,1,28,28"]),
+    ("a constructor that needs CUDA", ["models.py:NeedsCuda", "--input", "1,1,28,28"]),
+    ("a file target with relative imports", ["src/mypkg/nets.py:Net", "--input", "1,1,28,28"]),
+    ("`convshape rule` with an unknown code", ["rule", "CS1O1"]),
 )
 
 def cli_cases(proj: _Project, cases: Sequence[tuple[str, list[str]]] = CLI_CASES) -> list[Case]:
@@ -311,7 +381,7 @@ def _entry(**changes: str | None) -> str:
 PYPROJECT_CASES: tuple[tuple[str, str, dict[str, bool]], ...] = (
     # (what is wrong, pyproject.toml, Case flags)
     ("not valid TOML", '[tool.convshape\nselect = ["CS1"]\n', {}),
-    ("no `[tool.convshape]` table", '[project]\nname = "demo"\n', {"multiline": True, "cli_only": True}),
+    ("no `[tool.convshape]` table", '[project]\nname = "demo"\n', {"cli_only": True}),
     ("no model entries", '[tool.convshape]\nselect = ["CS1"]\n', {"multiline": True, "cli_only": True}),
     ("the table not a table", "[tool]\nconvshape = 3\n", {}),
     ("unknown top-level key", '[tool.convshape]\nselct = ["CS1"]\n', {}),
@@ -351,6 +421,15 @@ PYPROJECT_CASES: tuple[tuple[str, str, dict[str, bool]], ...] = (
     ("`kwargs` the class rejects", _entry(kwargs="{ channels = 3 }"), {"item": True}),
     ("`kwargs` for a module instance", _entry(target='"models.py:instance"', kwargs="{ output_padding = 1 }"), {"item": True}),
     ("`input` that does not fit", _entry(input="[1, 3, 28, 28]"), {"item": True}),
+    ("`fail-on` not a severity", '[tool.convshape]\nfail-on = "info"\n', {}),
+    ("an unknown rule name", '[tool.convshape]\nignore = ["shape-not-restord"]\n', {}),
+    ("`src` not an array", '[tool.convshape]\nsrc = "src"\n', {}),
+    ("`input` and `inputs` both", _entry(inputs="{ x = [1, 1, 28, 28] }"), {}),
+    ("`inputs` with a bare shape", _entry(input=None, inputs="[1, 1, 28, 28]"), {}),
+    ("`inputs` with an unknown dtype", _entry(target='"models.py:TwoInputs"', input=None, inputs='{ sample = [1, 1, 28, 28], timestep = { shape = [1], dtype = "int65" } }'), {}),
+    ("`sizes` naming an input not in `inputs`", _entry(target='"models.py:TwoInputs"', input=None, inputs='{ sample = [1, 1, 28, 28], timestep = [1] }', sizes='{ "x.2" = "8:64" }'), {}),
+    ("an input without its batch dim (BatchNorm)", _entry(target='"models.py:WithBatchNorm"', input="[1, 28, 28]"), {"item": True}),
+    ("`inputs` missing an input of forward()", _entry(target='"models.py:TwoInputs"', input=None, inputs="{ sample = [1, 1, 28, 28] }"), {"item": True}),
 )
 
 
@@ -378,7 +457,7 @@ _CACHE: dict[str, list[Case]] = {}
 
 
 def all_cases() -> list[Case]:
-    """Every case of the README table, in table order (computed once per process)."""
+    """Every case of the messages table, in table order (computed once per process)."""
     if "all" not in _CACHE:
         with project() as proj:
             _CACHE["all"] = api_cases(proj) + cli_cases(proj) + pyproject_cases(proj)
@@ -430,18 +509,18 @@ def _table(cases: Sequence[Case], second_column: str) -> str:
 
 
 def _source(name: str, text: str) -> str:
-    return f"<details><summary>{name}</summary>\n\n```python\n{text.rstrip()}\n```\n\n</details>"
+    return f"<details><summary>{name}</summary>\n\n<!-- doctest: file={name} -->\n```python\n{text.rstrip()}\n```\n\n</details>"
 
 
 def render_markdown(cases: Sequence[Case] | None = None) -> str:
-    """The three subsections of README.md's "Messages for bad input"."""
+    """The three subsections of docs/messages.md."""
     cases = all_cases() if cases is None else list(cases)
     by = {s: [c for c in cases if c.section == s] for s in ("api", "cli", "pyproject")}
     return "\n".join(
         [
             "#### API",
             "",
-            "All cases run in a folder holding the two files below; `/path/to` stands for that folder. "
+            "All cases run in a folder holding the files below; `/path/to` stands for that folder. "
             "`model` is `Autoencoder()` (`encoder`: `Conv2d(1, 1, 5, stride=2)` and `ReLU`; `decoder`: "
             "`ConvTranspose2d(1, 1, 5, stride=2)`), `half` is `Autoencoder().half()` and `kwonly` is "
             "`KeywordOnly()`.",
@@ -449,6 +528,10 @@ def render_markdown(cases: Sequence[Case] | None = None) -> str:
             _source("models.py", MODELS_PY),
             "",
             _source("badimport.py", BADIMPORT_PY),
+            "",
+            _source("src/mypkg/nets.py", PKG_NETS_PY),
+            "",
+            _source("src/mypkg/blocks.py", PKG_BLOCKS_PY),
             "",
             _table(by["api"], "Exception and message"),
             "",
@@ -471,15 +554,15 @@ def render_markdown(cases: Sequence[Case] | None = None) -> str:
 
 
 def readme_block(readme_text: str) -> str:
-    """What README.md holds between the markers, without the newlines next to them."""
+    """What the page holds between the markers, without the newlines next to them."""
     start, end = readme_text.find(START), readme_text.find(END)
     if start < 0 or end < start:
-        raise ValueError(f"README.md has no {START} ... {END} block")
+        raise ValueError(f"{README.name} has no {START} ... {END} block")
     return readme_text[start + len(START) : end].strip("\n")
 
 
 def replace_block(readme_text: str, block: str) -> str:
-    """README text with ``block`` between the markers (the markers kept)."""
+    """The page's text with ``block`` between the markers (the markers kept)."""
     readme_block(readme_text)  # both markers there, in order
     start, end = readme_text.find(START), readme_text.find(END)
     return readme_text[: start + len(START)] + "\n" + block + "\n" + readme_text[end:]
@@ -488,7 +571,7 @@ def replace_block(readme_text: str, block: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(description="The README tables of messages for bad input.")
+    parser = argparse.ArgumentParser(description="The tables of messages for bad input in docs/messages.md.")
     parser.add_argument("--write", action="store_true", help=f"replace the block between the markers in {README.name}")
     args = parser.parse_args(argv)
     block = render_markdown()

@@ -75,12 +75,12 @@ def test_target_mode_fixed_is_clean(proj, capsys):
     "argv, message",
     [
         (["models.py:Autoencoder"], "the following arguments are required: --input"),
-        (["models.py:Autoencoder", "--input", "1,1,x,28"], "--input '1,1,x,28': expected comma-separated positive ints"),
+        (["models.py:Autoencoder", "--input", "1,1,x,28"], "--input '1,1,x,28': expected [NAME=]SHAPE[:DTYPE] such as 1,3,64,64"),
         (["models.py:Nope", "--input", "1,1,28,28"], "has no name 'Nope'"),
         (["models.py:Autoencoder", "--input", "1,1,28,28", "--config", "missing.toml"], "--config missing.toml: file not found"),
         (["--input", "1,1,28,28"], "--input needs a TARGET"),
-        (["models.py:Autoencoder", "--input", "1,1,28,28", "--sizes", "2=8-64"], "--sizes '2=8-64': expected DIM=FIRST:LAST[:STEP]"),
-        (["models.py:Autoencoder", "--input", "1,1,28,28", "--sizes", "H=8:64"], "--sizes 'H=8:64': expected DIM=FIRST:LAST[:STEP]"),
+        (["models.py:Autoencoder", "--input", "1,1,28,28", "--sizes", "2=8-64"], "--sizes '2=8-64': expected [NAME.]DIM=FIRST:LAST[:STEP]"),
+        (["models.py:Autoencoder", "--input", "1,1,28,28", "--sizes", "H=8:64"], "--sizes 'H=8:64': expected [NAME.]DIM=FIRST:LAST[:STEP]"),
         (["models.py:Autoencoder", "--input", "1,1,28,28", "--sizes", "1=8:64"], "sizes: 1 is not a spatial dim of input 1x1x28x28; use 2, 3"),
     ],
 )
@@ -93,20 +93,26 @@ def test_usage_errors_exit_2(proj, capsys, argv, message):
 def test_target_mode_applies_inline_suppressions(proj, capsys):
     text = AUTOENCODER.replace("output_padding=output_padding),", "output_padding=output_padding),  # convshape: ignore[CS101]")
     (proj / "models.py").write_text(text)
-    code, out, _ = run(capsys, "models.py:Autoencoder", "--input", "1,1,28,28", "--input", "1,1,27,27", "--format", "json")
+    code, out, _ = run(capsys, "models.py:Autoencoder", "--input", "1,1,28,28", "--format", "json")
     assert code == cli.EXIT_OK
-    m28, m27 = json.loads(out)["models"]
+    [m28] = json.loads(out)["models"]
     assert m28["findings"] == [] and m28["suppressed"][0]["code"] == "CS101"
-    [unused] = m27["findings"]
+    code, out, _ = run(capsys, "models.py:Autoencoder", "--input", "1,1,27,27", "--format", "json")
+    [unused] = json.loads(out)["models"][0]["findings"]
     assert unused["code"] == "CS910" and unused["location"] == "models.py:9"
 
 
-def test_target_mode_reads_settings_only_with_config(proj, capsys):
+def test_target_mode_finds_pyproject_walking_up(proj, capsys, monkeypatch):
     (proj / "pyproject.toml").write_text('[tool.convshape]\nignore = ["CS101"]\n')
-    code, _, _ = run(capsys, "models.py:Autoencoder", "--input", "1,1,28,28")
-    assert code == cli.EXIT_FINDINGS  # unchanged behaviour: TARGET mode ignores ./pyproject.toml
-    code, _, _ = run(capsys, "models.py:Autoencoder", "--input", "1,1,28,28", "--config", "pyproject.toml")
+    code, out, _ = run(capsys, "models.py:Autoencoder", "--input", "1,1,28,28")
+    assert code == cli.EXIT_OK and "(1 ignored)" in out
+    sub = proj / "a" / "b"
+    sub.mkdir(parents=True)
+    monkeypatch.chdir(sub)
+    code, _, _ = run(capsys, "../../models.py:Autoencoder", "--input", "1,1,28,28")
     assert code == cli.EXIT_OK
+    code, _, _ = run(capsys, "../../models.py:Autoencoder", "--input", "1,1,28,28", "--isolated")
+    assert code == cli.EXIT_FINDINGS
 
 
 # --------------------------------------------------------------------------- models from pyproject.toml
@@ -150,7 +156,7 @@ def test_models_mode_select_and_ignore_flags(proj, capsys):
     assert run(capsys, "--ignore", "CS101")[0] == cli.EXIT_OK
     assert run(capsys, "--select", "CS3")[0] == cli.EXIT_OK
     code, _, err = run(capsys, "--select", "CS7")
-    assert code == cli.EXIT_USAGE and "--select: unknown code 'CS7'" in err
+    assert code == cli.EXIT_USAGE and "--select: unknown rule 'CS7'" in err
 
 
 def test_models_mode_applies_per_module_ignores(proj, capsys):
@@ -161,10 +167,10 @@ def test_models_mode_applies_per_module_ignores(proj, capsys):
 @pytest.mark.parametrize(
     "pyproject, message",
     [
-        (None, "no TARGET given and no pyproject.toml here; give TARGET --input SHAPE, or --config PATH"),
-        ('[project]\nname = "x"\n', "no TARGET given and pyproject.toml has no [tool.convshape] table"),
+        (None, "no TARGET given and no pyproject.toml with a [tool.convshape] table here or in a folder above"),
+        ('[project]\nname = "x"\n', "no TARGET given and no pyproject.toml with a [tool.convshape] table here or in a folder above"),
         ('[tool.convshape]\nignore = ["CS901"]\n', "pyproject.toml has no [[tool.convshape.models]] entries"),
-        ('[tool.convshape]\nignore = "CS901"\n', "pyproject.toml: tool.convshape.ignore = \"CS901\": expected an array of rule codes"),
+        ('[tool.convshape]\nignore = "CS901"\n', "pyproject.toml: tool.convshape.ignore = \"CS901\": expected an array of rule codes, prefixes or names"),
         (GATE.replace("models.py:Autoencoder", "nopkg.nets:Net"), "pyproject.toml: tool.convshape.models[0].target = \"nopkg.nets:Net\": module 'nopkg.nets' not found"),
         (GATE.replace("models.py:Autoencoder", "models:Autoencodr"), "models has no name 'Autoencodr'; did you mean Autoencoder?"),
         (GATE + "kwargs = { width = 3 }\n", "pyproject.toml: tool.convshape.models[0].kwargs = { width = 3 } (models.py:Autoencoder): class Autoencoder(**{'width': 3}) raised TypeError"),

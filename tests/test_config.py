@@ -7,7 +7,8 @@ import textwrap
 
 import pytest
 
-from pytest_convshape.config import ConfigError, ModelSpec, Settings, glob_problem, load, parse
+from pytest_convshape.config import ConfigError, ModelSpec, Settings, find, glob_problem, load, parse
+from pytest_convshape.inputspec import InputSpec
 
 
 def write(tmp_path, body: str):
@@ -45,13 +46,12 @@ def test_full_schema(tmp_path):
     assert s.select == ("CS1", "CS2") and s.ignore == ("CS901",)
     assert s.per_module_ignores == (("decoder.*", ("CS301",)),)
     unet, ae = s.models
-    assert unet.inputs == ((1, 3, 256, 256), (1, 3, 257, 257))
+    assert [[spec.shape for spec in one] for one in unet.inputs] == [[(1, 3, 256, 256)], [(1, 3, 257, 257)]]
     assert unet.kwargs == {"channels": 3} and unet.pairs == (("enc.0", "dec.3"),)
-    assert s.ignores_for(unet) == ("CS901", "CS303")
-    assert unet.item_name((1, 3, 256, 256)) == "convshape[mypkg.models:UNet-1x3x256x256]"
-    assert ae.inputs == ((1, 1, 28, 28),)
+    assert s.policy(unet).ignore == ("CS901", "CS303")
+    assert unet.item_name(unet.inputs[0]) == "convshape[mypkg.models:UNet-1x3x256x256]"
     assert ae.item_name(ae.inputs[0]) == "convshape[ae-1x1x28x28]"
-    assert s.globs_for(ae) == (("decoder.*", ("CS301",)), ("head.?", ("CS9",)))
+    assert s.policy(ae).per_module_ignores == (("decoder.*", ("CS301",)), ("head.?", ("CS9",)))
     assert ae.load_target(tmp_path) == f"{(tmp_path / 'models.py').resolve()}:AE"
     assert unet.load_target(tmp_path) == "mypkg.models:UNet"
     assert s.describe() == (
@@ -80,7 +80,7 @@ M = '[[tool.convshape.models]]\ntarget = "models.py:AE"\ninput = [1, 1, 28, 28]\
 BAD = {
     "unknown top key with hint": (
         '[tool.convshape]\nselct = ["CS1"]\n',
-        "pyproject.toml: tool.convshape.selct: unknown key; did you mean 'select'? (allowed: select, ignore, per-module-ignores, collect, models)",
+        "pyproject.toml: tool.convshape.selct: unknown key; did you mean 'select'? (allowed: select, extend-select, ignore, per-module-ignores, fail-on, collect, src, models)",
     ),
     "snake case key": (
         '[tool.convshape]\nper_module_ignores = {}\n',
@@ -88,19 +88,19 @@ BAD = {
     ),
     "unknown model key": (
         '[[tool.convshape.models]]\ntarget = "models.py:AE"\ninputs = [1, 1, 28, 28]\n',
-        "pyproject.toml: tool.convshape.models[0].inputs: unknown key; did you mean 'input'?",
+        "pyproject.toml: tool.convshape.models[0].inputs = [1, 1, 28, 28]: inputs takes named inputs such as { x = [1, 1, 28, 28] }; for positional tensors write input = [...]",
     ),
     "select not a list": (
         '[tool.convshape]\nselect = "CS1"\n',
-        'pyproject.toml: tool.convshape.select = "CS1": expected an array of rule codes or prefixes such as ["CS101", "CS3"], got a string',
+        'pyproject.toml: tool.convshape.select = "CS1": expected an array of rule codes, prefixes or names such as ["CS101", "CS3", "shape-not-restored"], got a string',
     ),
     "unknown code in ignore": (
         '[tool.convshape]\nignore = ["CS7"]\n',
-        "pyproject.toml: tool.convshape.ignore = [\"CS7\"]: unknown code 'CS7' (allowed: codes or prefixes of CS101,",
+        "pyproject.toml: tool.convshape.ignore = [\"CS7\"]: unknown rule 'CS7' (give codes (CS101), prefixes (CS1) or rule names",
     ),
     "lower-case code in select": (
         '[tool.convshape]\nselect = ["cs101"]\n',
-        "unknown code 'cs101'; did you mean 'CS101'?",
+        "unknown rule 'cs101'; did you mean 'CS101'?",
     ),
     "collect not bool": (
         '[tool.convshape]\ncollect = "no"\n',
@@ -172,7 +172,7 @@ BAD = {
     ),
     "unknown code in per-module-ignores": (
         '[tool.convshape]\nper-module-ignores = { "decoder.*" = ["CS3O1"] }\n',
-        "tool.convshape.per-module-ignores.\"decoder.*\" = [\"CS3O1\"]: unknown code 'CS3O1'; did you mean 'CS301'?",
+        "tool.convshape.per-module-ignores.\"decoder.*\" = [\"CS3O1\"]: unknown rule 'CS3O1'; did you mean 'CS301'?",
     ),
     "per-module-ignores not a table": (
         '[tool.convshape]\nper-module-ignores = ["decoder.*"]\n',
@@ -247,10 +247,62 @@ def test_settings_module_imports_no_torch():
 
 
 def test_model_spec_label_defaults_to_target():
-    spec = ModelSpec(index=0, target="a.b:C", inputs=((1, 2),))
+    spec = ModelSpec(index=0, target="a.b:C", inputs=((InputSpec(None, (1, 2)),),))
     assert spec.label == "a.b:C" and spec.key == "tool.convshape.models[0]"
 
 
 def test_sizes_are_parsed_for_check(tmp_path):
     s = load(write(tmp_path, M + 'sizes = { 2 = "8:64", 3 = [8, 64, 8] }\n'))
     assert s.models[0].sizes_arg == {2: (8, 64, 1), 3: (8, 64, 8)}
+
+
+def test_rule_names_and_new_keys(tmp_path):
+    s = load(write(tmp_path, '[tool.convshape]\nselect = ["shape-not-restored", "CS3"]\nextend-select = ["CS905"]\n'
+                             'ignore = ["unused-suppression"]\nfail-on = "warning"\nsrc = ["lib"]\n'))
+    assert s.select == ("CS101", "CS3") and s.extend_select == ("CS905",) and s.ignore == ("CS910",)
+    assert s.fail_on == "warning" and s.src == ("lib",)
+    assert s.describe() == "0 models, 0 inputs; select CS101, CS3; extend-select CS905; ignore CS910; fail-on warning"
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ('[tool.convshape]\nfail-on = "info"\n', 'tool.convshape.fail-on = "info": expected "error" or "warning"'),
+        ('[tool.convshape]\nignore = ["shape-not-restord"]\n', "unknown rule 'shape-not-restord'; did you mean 'shape-not-restored'?"),
+        ('[tool.convshape]\nsrc = "src"\n', 'tool.convshape.src = "src": expected an array of folders'),
+        (M + 'inputs = { x = [1, 1, 28, 28] }\n', "give input (one positional tensor) or inputs (named inputs), not both"),
+        (M.replace("input = [1, 1, 28, 28]", 'inputs = { x = [1, 1, 28, 28], t = { shape = [1], dtype = "int65" } }'),
+         "tool.convshape.models[0].inputs.t.dtype: unknown dtype 'int65'; did you mean 'int64'?"),
+        (M.replace("input = [1, 1, 28, 28]", 'inputs = { x = [1, 1, 28, 28], t = { shap = [1] } }'),
+         "tool.convshape.models[0].inputs.t = { shap = [1] }: unknown key 'shap'"),
+        (M.replace("input = [1, 1, 28, 28]", 'inputs = { x = [1, 1, 28, 28] }') + 'sizes = { "y.2" = "8:64" }\n',
+         "tool.convshape.models[0].sizes.\"y.2\" = \"8:64\": 'y' is not a tensor input of every input set"),
+    ],
+)
+def test_bad_new_settings(tmp_path, body, message):
+    with pytest.raises(ConfigError) as info:
+        load(write(tmp_path, body), display="pyproject.toml")
+    assert message in str(info.value)
+
+
+def test_named_inputs(tmp_path):
+    body = M.replace(
+        "input = [1, 1, 28, 28]",
+        'inputs = [{ sample = [1, 3, 64, 64], timestep = { shape = [1], dtype = "int64" }, scale = 2.0 }, '
+        '{ sample = [1, 3, 32, 32], timestep = { shape = [], dtype = "int64" }, scale = 1.0 }]',
+    ) + 'sizes = { "sample.2" = "8:64" }\n'
+    spec = load(write(tmp_path, body)).models[0]
+    assert [spec.item_name(one) for one in spec.inputs] == [
+        "convshape[models.py:AE-sample=1x3x64x64,timestep=1:int64,scale=2.0]",
+        "convshape[models.py:AE-sample=1x3x32x32,timestep=scalar:int64,scale=1.0]",
+    ]
+    assert spec.sizes_arg == {"sample.2": (8, 64, 1)}
+
+
+def test_find_walks_up_to_the_table(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.convshape]\n")
+    inner = tmp_path / "pkg" / "sub"
+    inner.mkdir(parents=True)
+    (tmp_path / "pkg" / "pyproject.toml").write_text('[project]\nname = "inner"\n')  # no table: skipped
+    assert find(inner) == tmp_path / "pyproject.toml"
+    assert find(tmp_path.parent) is None or find(tmp_path.parent) != tmp_path / "pyproject.toml"

@@ -269,7 +269,7 @@ def test_project_without_the_table_shows_nothing(pytester):
     "toml, message",
     [
         ('[tool.convshape]\nselct = ["CS1"]\n', "ERROR: pyproject.toml: tool.convshape.selct: unknown key; did you mean 'select'?*"),
-        ('[tool.convshape]\nignore = ["CS999"]\n', "ERROR: pyproject.toml: tool.convshape.ignore = [[]\"CS999\"[]]: unknown code 'CS999'*"),
+        ('[tool.convshape]\nignore = ["CS999"]\n', "ERROR: pyproject.toml: tool.convshape.ignore = [[]\"CS999\"[]]: unknown rule 'CS999'*"),
         (GATE.replace("[1, 1, 28, 28]", "[1, 1, -28, 28]"), "ERROR: pyproject.toml: tool.convshape.models[[]0[]].input = *-28 * is not a positive int*"),
         (GATE.replace("models.py:Autoencoder", "models.py"), 'ERROR: pyproject.toml: tool.convshape.models[[]0[]].target = "models.py": expected "package.module:NAME" or "path/to/file.py:NAME"*'),
         (GATE + GATE, "ERROR: pyproject.toml: tool.convshape.models[[]1[]]: duplicate model*"),
@@ -368,7 +368,7 @@ def test_inline_suppression_and_unused_suppression(project):
     result.stdout.fnmatch_lines(
         [
             "*convshape*",
-            "2 model checks, 0 with errors: 0 errors, 1 warning, 0 infos",
+            "2 model checks, 0 failed: 0 errors, 1 warning, 0 infos",
             "  CS910  warning    1  unused-suppression",
             esc("models.py:9: CS910 `# convshape: ignore[CS101]` silences nothing: no CS101 finding on decoder.0 for input 1x1x27x27  [pyproject.toml::convshape[models.py:Autoencoder-1x1x27x27]]"),
         ]

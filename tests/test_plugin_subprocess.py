@@ -76,4 +76,4 @@ def test_xdist_gives_the_same_outcomes_and_report_as_a_serial_run(pytester: pyte
     # the summary is printed once, by the controller, with every check
     for result in (serial, parallel):
         assert result.outlines.count(next(line for line in result.outlines if "= convshape =" in line)) == 1
-        result.stdout.fnmatch_lines(["10 model checks, 4 with errors: 4 errors, 0 warnings, 0 infos"])
+        result.stdout.fnmatch_lines(["10 model checks, 4 failed: 4 errors, 0 warnings, 0 infos"])

@@ -1,5 +1,5 @@
-"""README.md stays true: the table of messages for bad input is what the code prints today, each
-of those messages is fit for a user, and every rule code is documented."""
+"""The messages for bad input stay true: docs/messages.md's tables are what the code prints
+today, each of those messages is fit for a user, and README's rule table lists every rule."""
 
 from __future__ import annotations
 
@@ -11,20 +11,24 @@ import bad_inputs
 from pytest_convshape.records import RULES
 
 API_TYPES = ("ValueError", "TypeError", "InputError")
-"""What the API raises for bad input (README: "Messages for bad input")."""
+"""What the API raises for bad input (docs/messages.md)."""
 
 
-def _readme() -> str:
+def _messages_page() -> str:
     return bad_inputs.README.read_text(encoding="utf-8")
 
 
+def _readme() -> str:
+    return (bad_inputs.ROOT / "README.md").read_text(encoding="utf-8")
+
+
 def test_messages_table_is_current():
-    block = bad_inputs.readme_block(_readme())
+    block = bad_inputs.readme_block(_messages_page())
     expected = bad_inputs.render_markdown()
     assert block == expected, (
-        "README.md's messages for bad input (between <!-- messages:start --> and <!-- messages:end -->) "
-        "differ from what the code prints now; run `.venv/bin/python tests/bad_inputs.py --write` "
-        "and review the README diff"
+        "docs/messages.md (between <!-- messages:start --> and <!-- messages:end -->) "
+        "differs from what the code prints now; run `.venv/bin/python tests/bad_inputs.py --write` "
+        "and review the diff"
     )
 
 
@@ -75,7 +79,7 @@ def test_message_is_one_clear_line(section, index):
 def test_every_rule_code_is_in_the_readme_codes_table():
     rows = {}
     for line in _readme().splitlines():
-        m = re.match(r"^\| (CS\d+) \| (\w+) \| `([\w-]+)` \|", line)
+        m = re.match(r"^\| \[(CS\d+)\]\(docs/rules/CS\d+\.md\) \| (\w+) \| `([\w-]+)` \|", line)
         if m:
             rows[m.group(1)] = (m.group(2), m.group(3))
     missing = [code for code in RULES if code not in rows]

@@ -200,7 +200,7 @@ def test_summary_counts_per_code_and_one_line_per_finding():
         {"target": "c:O", "input": "3x3", "ok": False, "findings": [], "error": "pyproject.toml: broken"},
     ]
     assert render_summary(models) == [
-        "3 model checks, 2 with errors: 1 error, 1 warning, 1 info",
+        "3 model checks, 2 failed: 1 error, 1 warning, 1 info",
         "  CS101  error      1  shape-not-restored",
         "  CS901  info       1  unpaired-upsampler",
         "  CS910  warning    1  unused-suppression",

@@ -217,9 +217,46 @@ def test_end_to_end_with_check(tmp_path):
         )
     )
     built = build(f"{path}:AE")
-    raw = check(built.model, input_size=(1, 1, 28, 28))
-    assert [f.code for f in raw.findings] == ["CS101"]
-    assert suppress.apply(raw).findings == ()
+    report = check(built.model, input_size=(1, 1, 28, 28))  # check() applies inline comments itself
+    assert report.findings == () and report.ok
+    [silenced] = report.silenced
+    assert (silenced.finding.code, silenced.how) == ("CS101", "suppressed")
+    assert silenced.by == f"# convshape: ignore[CS101] at {SourceLocation(str(path), 8)}"
+    assert "MISMATCH" not in str(report) and "  ok" not in str(report)
+    assert "suppressed" in str(report).splitlines()[3]  # the pair's status
     fixed = check(build(f"{path}:AE", {"op": 1}).model, input_size=(1, 1, 28, 28))
-    [unused] = suppress.apply(fixed).findings
+    [unused] = fixed.findings
     assert unused.code == "CS910" and unused.location == SourceLocation(str(path), 8)
+
+
+BARE = """\
+from torch import nn
+
+
+class AE(nn.Module):
+    def __init__(self, op=0):
+        super().__init__()
+        self.down = nn.Conv2d(1, 1, 5, stride=2)
+        self.up = nn.ConvTranspose2d(1, 1, 5, stride=2, output_padding=op)  # convshape: ignore
+        self.up2 = nn.ConvTranspose2d(1, 1, 1)  # convshape: ignore[shape-not-restored, CS1O1]
+
+    def forward(self, x):
+        return self.up2(self.up(self.down(x)))
+"""
+
+
+def test_bare_comment_silences_every_code_and_names_are_accepted(tmp_path):
+    from pytest_convshape.api import check
+    from pytest_convshape.loader import build
+
+    path = tmp_path / "ae_bare.py"
+    path.write_text(BARE)
+    report = check(build(f"{path}:AE").model, input_size=(1, 1, 28, 28))
+    assert [s.finding.code for s in report.silenced] == ["CS101"]
+    [cs910] = report.findings  # up2: the name is known but silences nothing; CS1O1 is a typo
+    assert cs910.code == "CS910" and cs910.location.line == 9
+    assert "unknown code CS1O1 (did you mean CS101?)" in cs910.message
+    assert "no shape-not-restored finding on up2" in cs910.message
+    fixed = check(build(f"{path}:AE", {"op": 1}).model, input_size=(1, 1, 28, 28))
+    assert [(f.code, f.location.line) for f in fixed.findings] == [("CS910", 8), ("CS910", 9)]
+    assert "`# convshape: ignore` silences nothing: no finding on up for input 1x1x28x28" in fixed.findings[0].message

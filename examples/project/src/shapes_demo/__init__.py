@@ -1,0 +1,1 @@
+"""Three models as a project would have them: imported as a package (relative imports inside)."""
