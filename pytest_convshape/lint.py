@@ -568,12 +568,16 @@ def _unpool_past_indices(m: Mismatch) -> bool:
     pool = m.down
     if family(pool) != "max_pool":
         return True
+    # The indices are positions in the pool's input, flattened over the spatial dims; eager
+    # checks them against the unpool's output volume.
     p = pool.params
-    for i, (size_in, size_out, unpooled) in enumerate(zip(pool.in_spatial, pool.out_spatial, m.up.out_spatial)):
+    linear, volume = 0, 1
+    for i, (size_in, size_out) in enumerate(zip(pool.in_spatial, pool.out_spatial)):
         reach = min(size_in - 1, (size_out - 1) * p["stride"][i] - p["padding"][i] + (p["kernel_size"][i] - 1) * p["dilation"][i])
-        if reach >= unpooled:
-            return True
-    return False
+        linear = linear * size_in + max(reach, 0)
+    for unpooled in m.up.out_spatial:
+        volume *= unpooled
+    return linear >= volume
 
 
 def _chain_solution(g: Graph, m: Mismatch) -> ChainFix | None:

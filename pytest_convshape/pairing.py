@@ -50,8 +50,14 @@ def _times(a: Factor, b: Factor) -> Factor:
 
 
 def _below(a: Factor, b: Factor) -> bool:
-    """``a`` can grow into ``b`` by multiplying with further factors >= 1."""
-    return all(x <= y * (1 + 1e-9) for x, y in zip(a, b)) and not same_factor(a, b)
+    """``a`` can grow into ``b`` by multiplying with further whole factors: each of ``b``'s
+    factors is a whole multiple of ``a``'s (a chain of x2 ups can undo a x4 level, a x2 up
+    cannot start undoing a x3 one)."""
+    return (
+        all(x <= y * (1 + 1e-9) for x, y in zip(a, b))
+        and all(_integral(y / x) for x, y in zip(a, b) if x > 0)
+        and not same_factor(a, b)
+    )
 
 
 class Graph:
