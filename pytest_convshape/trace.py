@@ -332,7 +332,9 @@ class _Recorder(TorchFunctionMode):
             raise
 
     def _passthrough(self, func: Callable, op: str, args: tuple, kwargs: Mapping, tensors: list) -> Any:
-        out = self._call(func, op, args, kwargs, tensors, self._path())
+        out = _shape_keeping(op, args, kwargs, tensors)
+        if out is None:
+            out = self._call(func, op, args, kwargs, tensors, self._path())
         if tensors:
             merged = frozenset().union(*(self.prov(t) for t in tensors))
             if merged:
@@ -359,7 +361,9 @@ class _Recorder(TorchFunctionMode):
         # layer's input is the module's input.
         seen = frame.input if frame is not None and frame.input is not None and frame.input.dim() == x.dim() else x
         try:
-            out = self._call(func, op, args, kwargs, tensors, name)
+            out = _closed_form(family, ndim, op, bound, x, tensors)
+            if out is None:
+                out = self._call(func, op, args, kwargs, tensors, name)
         except RuntimeError as exc:
             empty = _empty_transpose_output(family, ndim, bound, x, exc)
             if empty is None:
@@ -513,6 +517,61 @@ class _Recorder(TorchFunctionMode):
             )
             return self._emit(out, event)
         return out
+
+
+FAST = True
+"""Answer closed-form shapes on the meta device without torch's meta kernels (see fastshape);
+``tests/test_fastshape.py`` turns it off to compare."""
+
+
+def _all_meta(tensors: list) -> bool:
+    return bool(tensors) and all(t.device.type == "meta" for t in tensors)
+
+
+def _closed_form(family: str, ndim: int, op: str, bound: dict[str, Any], x: torch.Tensor, tensors: list) -> Any:
+    """The op's output as an empty meta tensor of its closed-form shape, or None."""
+    if not FAST or not _all_meta(tensors):
+        return None
+    if family in ("conv", "conv_transpose", "max_pool", "avg_pool", "interpolate", "adaptive_pool", "max_unpool"):
+        # the kernels insist on one floating dtype for input, weight and bias
+        values = [t for t in tensors if not (family == "max_unpool" and t is not x)]
+        if not x.is_floating_point() or any(t.dtype != x.dtype for t in values):
+            return None
+    from . import fastshape
+
+    try:
+        p = _layer_params(family, ndim, bound, None)
+        shape = fastshape.output_shape(family, ndim, _shape(x), p, bound)
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None
+    if shape is None:
+        return None
+    out = x.new_empty(shape)
+    with_indices = op.endswith("_with_indices") or (family in ("max_pool", "adaptive_pool") and bool(bound.get("return_indices")))
+    if with_indices:
+        if family == "adaptive_pool" and op.startswith("adaptive_avg"):
+            return None
+        return out, x.new_empty(shape, dtype=torch.int64)
+    return out
+
+
+def _shape_keeping(op: str, args: tuple, kwargs: Mapping, tensors: list) -> Any:
+    """An activation or dropout on one meta tensor: its output has the input's shape (an in
+    place one returns the input itself), without torch's reference implementation."""
+    if not FAST or len(tensors) != 1 or tensors[0].device.type != "meta":
+        return None
+    from .fastshape import SHAPE_KEEPING
+
+    if op not in SHAPE_KEEPING:
+        return None
+    x = tensors[0]
+    if not (args and args[0] is x) and kwargs.get("input") is not x:
+        return None
+    if op.endswith("_") or kwargs.get("inplace") is True:
+        return x
+    if op in ("dropout1d", "dropout2d", "dropout3d") and x.dim() - int(op[7]) not in (1, 2):
+        return None  # channel dropout checks the rank of its input
+    return x.new_empty(x.shape)
 
 
 def _empty_transpose_output(family: str, ndim: int, bound: dict[str, Any], x: torch.Tensor, exc: BaseException) -> torch.Tensor | None:
