@@ -165,9 +165,27 @@ def _bug(located_on: nn.Module, bug: BaseException) -> InternalError:
     )
 
 
-def _first_trace(model: nn.Module, located_on: nn.Module, args: tuple, kwargs: dict, device: str) -> tracing.Outcome:
+class _Described:
+    """What describes a model for tracing, built once per check: its meta stand-ins for the
+    parameters and buffers, and the module-to-name map."""
+
+    def __init__(self, model: nn.Module):
+        self.model = model
+        self._names: dict[int, str] | None = None
+        self._state: dict[str, Any] | None = None
+
+    def run(self, args: tuple, kwargs: dict, device: str, overrides: Mapping[str, Shape] | None = None) -> tracing.Outcome:
+        if self._names is None:
+            self._names = tracing.module_names(self.model)
+        if device == "meta" and self._state is None:
+            self._state = tracing.meta_state(self.model)
+        return tracing.run(self.model, args, kwargs, device=device, overrides=overrides,
+                           state=self._state if device == "meta" else None, names=self._names)
+
+
+def _first_trace(model: nn.Module, located_on: nn.Module, args: tuple, kwargs: dict, device: str, desc: _Described | None = None) -> tracing.Outcome:
     try:
-        return tracing.run(model, args, kwargs, device=device)
+        return (desc or _Described(model)).run(args, kwargs, device)
     except tracing.LinterBug as bug:
         raise _bug(located_on, bug) from bug
 
@@ -181,12 +199,14 @@ def lint_once(
     device: str,
     sites: _Sites | None = None,
     first: tracing.Outcome | None = None,
+    desc: _Described | None = None,
 ) -> Verdict:
     """The verdict for one input: trace, pair, re-trace under hypotheses, prove the fixes."""
+    described = desc if desc is not None and desc.model is model else _Described(model)
 
     def trace(overrides: Mapping[str, Shape]) -> tracing.Outcome:
         try:
-            return tracing.run(model, args, kwargs, device=device, overrides=overrides)
+            return described.run(args, kwargs, device, overrides)
         except tracing.LinterBug as bug:
             raise _bug(located_on, bug) from bug
 
@@ -254,13 +274,15 @@ def check(
         model = copy.deepcopy(model)  # lazy modules initialise themselves on the first call
 
     device, fallback = "meta", ""
-    outcome = _first_trace(model, located_on, args, kwargs, "meta")
+    desc = _Described(model)
+    outcome = _first_trace(model, located_on, args, kwargs, "meta", desc)
     if outcome.exception is not None and _meta_limited(outcome.exception):
         real_model, how = _cpu_model(model, cpu_builder)
         fallback = f"{type(outcome.exception).__name__}: {first_line(outcome.exception)}"
         args, kwargs = _real_inputs(args, kwargs)
         model, device = real_model, "cpu"
-        outcome = _first_trace(model, located_on, args, kwargs, "cpu")
+        desc = _Described(model)
+        outcome = _first_trace(model, located_on, args, kwargs, "cpu", desc)
         fallback = f"{fallback} (used {how})"
     if outcome.exception is not None and outcome.failure is not None and outcome.failure.events_before == 0:
         f = outcome.failure
@@ -276,14 +298,14 @@ def check(
         ) from None
 
     sites = _Sites(located_on)
-    verdict = lint_once(model, located_on, explicit, args, kwargs, device, sites, outcome)
+    verdict = lint_once(model, located_on, explicit, args, kwargs, device, sites, outcome, desc)
     findings = _all_findings(verdict, fallback)
     sweeps: list[Any] = []
     if domains:
-        sweeps = _sweep(domains, model, located_on, explicit, args, kwargs, device, sites, verdict, findings)
+        sweeps = _sweep(domains, model, located_on, explicit, args, kwargs, device, sites, verdict, findings, desc)
         findings = _with_holds_for(findings, sweeps)
     elif any(_unfixable(f) for f in findings):
-        findings = _with_sizes_that_work(findings, model, args, kwargs, device, verdict)
+        findings = _with_sizes_that_work(findings, model, args, kwargs, device, verdict, desc)
     name = target or f"{type(located_on).__module__}.{type(located_on).__qualname__}"  # not the compile/DataParallel wrapper
     if progress is not None:
         progress.done()
@@ -320,7 +342,7 @@ def _all_findings(verdict: Verdict, fallback: str) -> list[Finding]:
     return findings
 
 
-def _sweep(domains, model, located_on, explicit, args, kwargs, device, sites, verdict, findings) -> list[Any]:
+def _sweep(domains, model, located_on, explicit, args, kwargs, device, sites, verdict, findings, desc=None) -> list[Any]:
     from .sweep import Probe, sweep_dim
 
     base_input = args[0]
@@ -334,7 +356,7 @@ def _sweep(domains, model, located_on, explicit, args, kwargs, device, sites, ve
             else:
                 x = torch.rand(shape, generator=torch.Generator().manual_seed(0), dtype=base_input.dtype)
             try:
-                now = lint_once(model, located_on, explicit, (x,) + tuple(args[1:]), kwargs, device, sites)
+                now = lint_once(model, located_on, explicit, (x,) + tuple(args[1:]), kwargs, device, sites, desc=desc)
             except ValueError:
                 return Probe(size, (), (), (), True)
             first = now.first
@@ -359,7 +381,7 @@ def _unfixable(f: Finding) -> bool:
     return f.severity == ERROR and f.fix is None and f.code in ("CS102", "CS103", "CS206")
 
 
-def _with_sizes_that_work(findings: list[Finding], model: nn.Module, args: tuple, kwargs: dict, device: str, verdict: Verdict) -> list[Finding]:
+def _with_sizes_that_work(findings: list[Finding], model: nn.Module, args: tuple, kwargs: dict, device: str, verdict: Verdict, desc: _Described | None = None) -> list[Finding]:
     """For errors no output_padding fixes: the input sizes near this one for which eager torch
     runs and the model gives back its input's size, per spatial dim the error is about (a
     symbolic size program over a window, checked against a few raw traces)."""
@@ -387,7 +409,7 @@ def _with_sizes_that_work(findings: list[Finding], model: nn.Module, args: tuple
             shape[2 + i] = size
             xs = torch.empty(shape, dtype=x.dtype, device="meta") if device == "meta" else torch.rand(shape, generator=torch.Generator().manual_seed(0), dtype=x.dtype)
             try:
-                out = tracing.run(model, (xs,) + tuple(args[1:]), kwargs, device=device)
+                out = (desc or _Described(model)).run((xs,) + tuple(args[1:]), kwargs, device)
             except tracing.LinterBug:
                 return Probe(size, (), (), (), True)
             return _raw_probe(size, out, 2 + i - rank)

@@ -123,10 +123,11 @@ class Graph:
         ratios = [o / i for o, i in zip(outs, ins)]
         if all(r < 2 for r in ratios) and self._right_after_up(e):
             # A resize written right after an up sets that level's size, unless it scales by
-            # nearly 2 while a level is still open (a level of its own: Upsample(size=...)
-            # as the decoder's up).
+            # nearly 2 (on the geometric mean of its dims) while a level is still open (a level
+            # of its own: Upsample(size=...) as the decoder's up).
             open_levels = self.roles.count(DOWN) - self.roles.count(UP)
-            if not (open_levels > 0 and max(ratios) >= 2 ** 0.5):
+            scale = math.prod(ratios) ** (1 / len(ratios))  # geometric mean over the dims
+            if not (open_levels > 0 and scale >= 2 ** 0.5):
                 return RESIZE
         # A resize to a given size that changes the size by less than half nudges a tensor to
         # a size (an adjustment, part of the level before it); a larger one is a level itself.

@@ -6,6 +6,7 @@ tests need no model at all.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
@@ -23,6 +24,7 @@ MODEL_INPUT = -1
 from .rules import RULES, Rule  # noqa: E402,F401  (the rule registry lives in rules.py)
 
 
+@functools.lru_cache(maxsize=None)
 def op_family(op: str) -> tuple[str, int] | None:
     """Map a torch function name to (family, spatial dims); 0 dims means 'from the input'."""
     for prefix, fam in (

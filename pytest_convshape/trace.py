@@ -302,7 +302,7 @@ class _Recorder(TorchFunctionMode):
         if op in _NORMS and tensors and _shape_only_norm(op, args, kwargs, tensors):
             # Normalisation keeps the shape; on meta tensors torch would run its slow Python
             # decomposition only to compute that. Checked for the errors eager would raise.
-            out = tensors[0].new_empty(tensors[0].shape)
+            out = _empty(tensors[0], tensors[0].shape)
             self.set_prov(out, self.prov(tensors[0]))
             return out
         fam = op_family(op)
@@ -360,8 +360,9 @@ class _Recorder(TorchFunctionMode):
         # A conv module with padding_mode != zeros pads its input itself before the op: the
         # layer's input is the module's input.
         seen = frame.input if frame is not None and frame.input is not None and frame.input.dim() == x.dim() else x
+        op_params = _op_params(family, ndim, bound)
         try:
-            out = _closed_form(family, ndim, op, bound, x, tensors)
+            out = _closed_form(family, ndim, op, bound, x, tensors, op_params)
             if out is None:
                 out = self._call(func, op, args, kwargs, tensors, name)
         except RuntimeError as exc:
@@ -380,7 +381,8 @@ class _Recorder(TorchFunctionMode):
             resized = _resize(first, target)
             forced = _shape(resized)
             out = (resized, *out[1:]) if isinstance(out, tuple) else resized
-        params = _layer_params(family, ndim, bound, module)
+        conv_module_pads = module is not None and family == "conv" and getattr(module, "padding_mode", "zeros") != "zeros"
+        params = _layer_params(family, ndim, bound, module) if conv_module_pads or op_params is None else dict(op_params)
         if frame is not None and frame.output_size_given:
             params["output_size_given"] = True
         event = LayerEvent(
@@ -413,7 +415,9 @@ class _Recorder(TorchFunctionMode):
         feeds = tuple(tuple(sorted(self.prov(t))) for t in operands)
         shapes = tuple(_shape(t) for t in operands)
         try:
-            out = func(*args, **kwargs)
+            out = _joined(op, args, kwargs, operands)
+            if out is None:
+                out = func(*args, **kwargs)
         except Exception as exc:
             out = self._repair_merge(func, op, args, kwargs, operands, name, exc)
         event = LayerEvent(
@@ -519,6 +523,12 @@ class _Recorder(TorchFunctionMode):
         return out
 
 
+def _empty(like: torch.Tensor, shape: Any, dtype: Any = None) -> torch.Tensor:
+    """An empty tensor on ``like``'s device (``Tensor.new_empty`` on meta runs torch's Python
+    reference; ``torch.empty`` does not)."""
+    return torch.empty(tuple(shape), dtype=dtype or like.dtype, device=like.device)
+
+
 FAST = True
 """Answer closed-form shapes on the meta device without torch's meta kernels (see fastshape);
 ``tests/test_fastshape.py`` turns it off to compare."""
@@ -528,31 +538,67 @@ def _all_meta(tensors: list) -> bool:
     return bool(tensors) and all(t.device.type == "meta" for t in tensors)
 
 
-def _closed_form(family: str, ndim: int, op: str, bound: dict[str, Any], x: torch.Tensor, tensors: list) -> Any:
+def _op_params(family: str, ndim: int, bound: dict[str, Any]) -> dict[str, Any] | None:
+    """The op's own parameters (None when they are not ones the tracer can read)."""
+    try:
+        return _layer_params(family, ndim, bound, None)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+        return None
+
+
+def _closed_form(family: str, ndim: int, op: str, bound: dict[str, Any], x: torch.Tensor, tensors: list, p: dict[str, Any] | None) -> Any:
     """The op's output as an empty meta tensor of its closed-form shape, or None."""
-    if not FAST or not _all_meta(tensors):
+    if not FAST or p is None or not _all_meta(tensors):
         return None
     if family in ("conv", "conv_transpose", "max_pool", "avg_pool", "interpolate", "adaptive_pool", "max_unpool"):
         # the kernels insist on one floating dtype for input, weight and bias
         values = [t for t in tensors if not (family == "max_unpool" and t is not x)]
         if not x.is_floating_point() or any(t.dtype != x.dtype for t in values):
             return None
+    if family == "max_unpool":
+        indices = bound.get("indices")
+        if not isinstance(indices, torch.Tensor) or tuple(indices.shape) != tuple(x.shape) or indices.dtype != torch.int64:
+            return None  # torch checks the indices against the input
     from . import fastshape
 
     try:
-        p = _layer_params(family, ndim, bound, None)
         shape = fastshape.output_shape(family, ndim, _shape(x), p, bound)
     except (KeyError, TypeError, ValueError, IndexError):
         return None
     if shape is None:
         return None
-    out = x.new_empty(shape)
+    out = _empty(x, shape)
     with_indices = op.endswith("_with_indices") or (family in ("max_pool", "adaptive_pool") and bool(bound.get("return_indices")))
     if with_indices:
         if family == "adaptive_pool" and op.startswith("adaptive_avg"):
             return None
-        return out, x.new_empty(shape, dtype=torch.int64)
+        return out, _empty(x, shape, torch.int64)
     return out
+
+
+def _joined(op: str, args: tuple, kwargs: Mapping, operands: list) -> Any:
+    """``torch.cat``/``torch.stack`` of meta tensors of one dtype whose shapes fit: the empty
+    result, without torch's Python reference. None for anything else (torch decides)."""
+    if not FAST or op not in _LIST_MERGES or not _all_meta(operands) or len({t.dtype for t in operands}) != 1:
+        return None
+    shapes = [tuple(t.shape) for t in operands]
+    rank = len(shapes[0])
+    if any(len(sh) != rank for sh in shapes) or rank == 0:
+        return None
+    dim = _merge_dim(op, args, kwargs)
+    if dim is None:
+        return None
+    if op == "stack":
+        if len(set(shapes)) != 1 or not -rank - 1 <= dim <= rank:
+            return None
+        dim = dim % (rank + 1)
+        return _empty(operands[0], shapes[0][:dim] + (len(shapes),) + shapes[0][dim:])
+    if not -rank <= dim < rank:
+        return None
+    dim %= rank
+    if any(sh[:dim] + sh[dim + 1:] != shapes[0][:dim] + shapes[0][dim + 1:] for sh in shapes):
+        return None
+    return _empty(operands[0], shapes[0][:dim] + (sum(sh[dim] for sh in shapes),) + shapes[0][dim + 1:])
 
 
 def _shape_keeping(op: str, args: tuple, kwargs: Mapping, tensors: list) -> Any:
@@ -571,7 +617,7 @@ def _shape_keeping(op: str, args: tuple, kwargs: Mapping, tensors: list) -> Any:
         return x
     if op in ("dropout1d", "dropout2d", "dropout3d") and x.dim() - int(op[7]) not in (1, 2):
         return None  # channel dropout checks the rank of its input
-    return x.new_empty(x.shape)
+    return _empty(x, x.shape)
 
 
 def _empty_transpose_output(family: str, ndim: int, bound: dict[str, Any], x: torch.Tensor, exc: BaseException) -> torch.Tensor | None:
@@ -593,7 +639,7 @@ def _empty_transpose_output(family: str, ndim: int, bound: dict[str, Any], x: to
         for i in range(ndim)
     ]
     channels = weight.shape[1] * int(bound.get("groups", 1) or 1)
-    return x.new_empty(tuple(x.shape[: -ndim - 1]) + (channels,) + tuple(spatial))
+    return _empty(x, tuple(x.shape[: -ndim - 1]) + (channels,) + tuple(spatial))
 
 
 def _tensors(args: tuple, kwargs: Mapping) -> list[torch.Tensor]:
@@ -650,7 +696,7 @@ def _resize(t: torch.Tensor, spatial: Shape) -> torch.Tensor:
     n = len(spatial)
     shape = tuple(t.shape[:-n]) + tuple(max(0, int(v)) for v in spatial)
     if t.device.type == "meta":
-        return t.new_empty(shape)
+        return _empty(t, shape)
     out = t.new_zeros(shape)
     index = tuple(slice(0, min(a, b)) for a, b in zip(t.shape[-n:], spatial))
     out[(...,) + index] = t[(...,) + index]
@@ -776,13 +822,17 @@ def run(
     *,
     device: str = "meta",
     overrides: Mapping[str, Shape] | None = None,
-    fallback_reason: str = "",
+    state: Mapping[str, torch.Tensor] | None = None,
+    names: dict[int, str] | None = None,
 ) -> Outcome:
     """Trace one forward pass. ``device='meta'``: parameters, buffers and inputs become meta
     tensors for the call. ``device='cpu'``: a real pass with the model's own CPU weights and the
-    given (real) inputs, under ``no_grad`` with the RNG state restored. A failure of the
+    given (real) inputs, under ``no_grad`` with the RNG state restored. ``state`` and ``names``
+    (``meta_state``, ``module_names``) may be built once for several passes. A failure of the
     linter's own code raises ``LinterBug``; a failure of the model is returned."""
-    recorder = _Recorder(module_names(model), overrides or {})
+    recorder = _Recorder(names if names is not None else module_names(model), overrides or {})
+    if device == "meta" and state is None:
+        state = meta_state(model)  # before the recorder is on: its tensors are no model ops
     exception: BaseException | None = None
     returned: Any = None
     first_input: Shape = ()
@@ -799,7 +849,7 @@ def run(
                     first_input = first_input or _shape(t)
             with recorder:
                 if device == "meta":
-                    returned = torch.func.functional_call(model, meta_state(model), margs, mkwargs, strict=False, tie_weights=False)
+                    returned = torch.func.functional_call(model, dict(state or {}), margs, mkwargs, strict=False, tie_weights=False)
                 else:  # on copies of the weights: buffers updated in forward stay as they were
                     returned = torch.func.functional_call(model, real_state(model), margs, mkwargs, strict=False, tie_weights=False)
     except LinterBug:

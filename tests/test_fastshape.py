@@ -46,7 +46,7 @@ def _fast(family, op, args, kwargs):
     ndim = len(bound["pad"]) // 2 if family == "pad" else max(x.dim() - 2, 1)
     if family in ("pixel_shuffle", "pixel_unshuffle"):
         ndim = 2
-    out = tracing._closed_form(family, ndim, op, bound, x, [t for t in args if isinstance(t, torch.Tensor)])
+    out = tracing._closed_form(family, ndim, op, bound, x, [t for t in args if isinstance(t, torch.Tensor)], tracing._op_params(family, ndim, bound))
     if out is None:
         return None
     if isinstance(out, tuple):
