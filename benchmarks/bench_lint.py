@@ -154,6 +154,51 @@ def time_lint_and_eager(case: Case, lint_runs: int) -> None:
     gc.collect()
 
 
+WALK_TARGET_US = 100.0  # warm check() per traced leaf module on the 2-D U-Net
+WALK_RATIO_VALID, WALK_RATIO_FINDING = 0.2, 0.3  # check() / hooked meta forward
+
+
+def hooked_meta_forward(model, size) -> None:
+    """What a torchinfo-style tool pays for the same walk: a plain forward on the meta device
+    with a no-op forward hook on every leaf module (parameters swapped for meta stand-ins)."""
+    import torch
+
+    leaves = [m for m in model.modules() if not list(m.children())]
+    handles = [m.register_forward_hook(lambda *a: None) for m in leaves]
+    try:
+        state = {n: torch.empty(t.shape, dtype=t.dtype, device="meta") for n, t in list(model.named_parameters()) + list(model.named_buffers())}
+        with torch.no_grad():
+            torch.func.functional_call(model, state, (torch.empty(size, device="meta"),))
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def time_walk(file: str, name: str, size: tuple[int, ...], runs: int) -> dict:
+    """Warm check() per traced leaf module, at a valid size (output_padding=1) and at a size with
+    findings (the model as written), against the hooked meta forward of the same model;
+    interleaved repetitions, medians."""
+    from pytest_convshape import check
+
+    cls = load(file, name)
+    valid, broken = cls(output_padding=1), cls()
+    leaves = sum(1 for m in valid.modules() if not list(m.children()))
+    for m in (valid, broken):  # warm-up: lazy imports, caches
+        check(m, input_size=size)
+    hooked_meta_forward(valid, size)  # the baseline walks the valid model (as written, its torch.cat raises)
+    t_valid, t_broken, t_base = [], [], []
+    for _ in range(runs):
+        t_valid.append(_timed(lambda: check(valid, input_size=size)))
+        t_base.append(_timed(lambda: hooked_meta_forward(valid, size)))
+        t_broken.append(_timed(lambda: check(broken, input_size=size)))
+        t_base.append(_timed(lambda: hooked_meta_forward(valid, size)))
+    out = {"leaves": leaves, "valid": statistics.median(t_valid), "broken": statistics.median(t_broken), "base": statistics.median(t_base),
+           "findings": len(check(broken, input_size=size).findings)}
+    out["us_valid"] = out["valid"] / leaves * 1e6
+    out["us_broken"] = out["broken"] / leaves * 1e6
+    return out
+
+
 def time_cli(case: Case, cli_runs: int) -> None:
     cmd = [*convshape_exe(), case.target, "--input", case.shape]
     measure(cmd)  # warm-up: page cache, .pyc files
@@ -188,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cli-runs", type=int, default=3, help="timed CLI runs per model (median)")
     parser.add_argument("--eager-runs", type=int, default=None, help="eager forward runs (default 3 for 2D, 1 for 3D)")
     parser.add_argument("--output", metavar="FILE", help="also write the markdown tables to FILE")
+    parser.add_argument("--walk-runs", type=int, default=15, help="interleaved runs of the per-leaf comparison (median)")
+    parser.add_argument("--walk-only", action="store_true", help="only the per-leaf comparison on the 2-D U-Net at 256x256")
     args = parser.parse_args(argv)
 
     os.chdir(ROOT)
@@ -206,6 +253,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     load_before = os.getloadavg()[0]
     print(f"machine: {machine}; load average {load_before:.2f}", flush=True)
+
+    walk = time_walk("unet.py", "UNet", (1, 3, 256, 256), args.walk_runs)
+    walk_lines = [
+        "| 2-D U-Net 1x3x256x256 | leaves | `check()` | per leaf | hooked meta forward | ratio | target |",
+        "|---|---|---|---|---|---|---|",
+        f"| valid size (`output_padding=1`) | {walk['leaves']} | {walk['valid'] * 1e3:.1f} ms | {walk['us_valid']:.0f} us | "
+        f"{walk['base'] * 1e3:.1f} ms | {walk['valid'] / walk['base']:.2f} | <= {WALK_RATIO_VALID} and <= {WALK_TARGET_US:.0f} us |",
+        f"| with findings (as written, {walk['findings']}) | {walk['leaves']} | {walk['broken'] * 1e3:.1f} ms | {walk['us_broken']:.0f} us | "
+        f"{walk['base'] * 1e3:.1f} ms | {walk['broken'] / walk['base']:.2f} | <= {WALK_RATIO_FINDING} |",
+    ]
+    walk_verdicts = [
+        f"walk, valid size: {walk['us_valid']:.0f} us per leaf (target <= {WALK_TARGET_US:.0f}): {'met' if walk['us_valid'] <= WALK_TARGET_US else 'MISSED'}; "
+        f"ratio {walk['valid'] / walk['base']:.2f} (target <= {WALK_RATIO_VALID}): {'met' if walk['valid'] / walk['base'] <= WALK_RATIO_VALID else 'MISSED'}",
+        f"walk, with findings: ratio {walk['broken'] / walk['base']:.2f} (target <= {WALK_RATIO_FINDING}): "
+        f"{'met' if walk['broken'] / walk['base'] <= WALK_RATIO_FINDING else 'MISSED'}",
+    ]
+    print("\n".join(walk_lines + [""] + walk_verdicts), flush=True)
+    if args.walk_only:
+        return 0
 
     for case in cases:
         print(f"\n{case.label} {case.target} input {'x'.join(map(str, case.size))}", flush=True)
@@ -267,7 +333,8 @@ def main(argv: list[str] | None = None) -> int:
         extra = c.cli_rss_mb - base_rss
         verdicts.append(f"{c.label}: CLI peak RSS +{extra:.0f} MB over import torch (target <= {MEMORY_TARGET_MB:.0f} MB): "
                         f"{'met' if extra <= MEMORY_TARGET_MB else 'MISSED'}")
-    print("\n" + "\n".join(verdicts))
+    print("\n" + "\n".join(walk_verdicts + verdicts))
+    table = table + "\n\n" + "\n".join(walk_lines)
     print("\n" + table)
     if args.output:
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)

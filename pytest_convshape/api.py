@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import weakref
 from typing import Any, Callable, Mapping, Sequence
 
 import torch
@@ -124,11 +125,17 @@ class InternalError(RuntimeError):
 
 
 class _Sites:
-    """Construction sites of module layers, looked up once per layer name."""
+    """Construction sites of module layers, looked up once per layer name (and kept with the
+    model between checks)."""
+
+    _cache: "weakref.WeakKeyDictionary[nn.Module, dict[str, Any]]" = weakref.WeakKeyDictionary()
 
     def __init__(self, located_on: nn.Module):
         self.located_on = located_on
-        self.sites: dict[str, Any] = {}
+        try:
+            self.sites = self._cache.setdefault(located_on, {})
+        except TypeError:
+            self.sites = {}
 
     def __call__(self, events: Sequence[LayerEvent]) -> list[LayerEvent]:
         out = []
@@ -166,21 +173,61 @@ def _bug(located_on: nn.Module, bug: BaseException) -> InternalError:
 
 
 class _Described:
-    """What describes a model for tracing, built once per check: its meta stand-ins for the
-    parameters and buffers, and the module-to-name map."""
+    """What describes a model for tracing: its meta stand-ins for the parameters and buffers,
+    its slots and the module-to-name map. Built once and kept with the model between checks
+    while its modules, parameters and buffers stay the same objects (checked on each use)."""
+
+    _cache: "weakref.WeakKeyDictionary[nn.Module, _Described]" = weakref.WeakKeyDictionary()
+
+    def __new__(cls, model: nn.Module) -> "_Described":
+        try:
+            known = cls._cache.get(model)
+        except TypeError:  # not weak-referenceable
+            known = None
+        if known is not None and known._unchanged():
+            return known
+        made = super().__new__(cls)
+        made._init(model)
+        try:
+            cls._cache[model] = made
+        except TypeError:
+            pass
+        return made
 
     def __init__(self, model: nn.Module):
+        pass  # set up in __new__ (a cached description is returned as it is)
+
+    def _init(self, model: nn.Module) -> None:
         self.model = model
         self._names: dict[int, str] | None = None
-        self._state: dict[str, Any] | None = None
+        self._slots: tracing.Slots | None = None
+        self._meta: list[Any] | None = None
+        self._shape: list[tuple[Any, int, int, int]] = []
+        self._kinds: list[tuple[Any, Any]] = []
+
+    def _unchanged(self) -> bool:
+        """The same modules with the same parameters, buffers and children as when described."""
+        if self._slots is None:
+            return True
+        for m, n_modules, n_params, n_buffers in self._shape:
+            if len(m._modules) != n_modules or len(m._parameters) != n_params or len(m._buffers) != n_buffers:
+                return False
+        for (module, kind, name, tensor), (shape, dtype) in zip(self._slots.slots, self._kinds):
+            current = getattr(module, kind).get(name)
+            if current is not tensor or nn.parameter.is_lazy(current) or current.shape != shape or current.dtype != dtype:
+                return False  # also a .data swapped for another shape
+        return True
 
     def run(self, args: tuple, kwargs: dict, device: str, overrides: Mapping[str, Shape] | None = None) -> tracing.Outcome:
         if self._names is None:
             self._names = tracing.module_names(self.model)
-        if device == "meta" and self._state is None:
-            self._state = tracing.meta_state(self.model)
-        return tracing.run(self.model, args, kwargs, device=device, overrides=overrides,
-                           state=self._state if device == "meta" else None, names=self._names)
+            self._slots = tracing.Slots.of(self.model)
+            self._shape = [(m, len(m._modules), len(m._parameters), len(m._buffers)) for m in self._slots.modules]
+            self._kinds = [(t.shape, t.dtype) for _, _, _, t in self._slots.slots]
+        if device == "meta" and self._meta is None:
+            self._meta = self._slots.stand_ins(lambda t: torch.empty(t.shape, dtype=t.dtype, device="meta"))  # type: ignore[union-attr]
+        return tracing.run(self.model, args, kwargs, device=device, overrides=overrides, slots=self._slots,
+                           stand_ins=self._meta if device == "meta" else None, names=self._names)
 
 
 def _first_trace(model: nn.Module, located_on: nn.Module, args: tuple, kwargs: dict, device: str, desc: _Described | None = None) -> tracing.Outcome:

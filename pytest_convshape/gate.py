@@ -73,14 +73,25 @@ class Gate:
             raise ConfigError(f"{self._where(spec)}: {_strip_target(str(exc), load_target, self.settings.root)}") from None
         self._resolved[spec.index] = load_target
 
-    def resolve_all(self) -> list[str]:
-        """Messages for every entry whose module or name cannot be found."""
+    def resolve_all(self, static: bool = False) -> list[str]:
+        """Messages for every entry whose module or name cannot be found. ``static``: read the
+        sources instead of importing them (collection stays as cheap as without the gate;
+        what the sources cannot settle is found when the item runs)."""
         from .config import ConfigError
+        from .loader import LoadError, check_static
 
         problems = []
         for spec in self.settings.models:
             try:
-                self.resolve(spec)
+                if static:
+                    self._path_setup()
+                    load_target = spec.load_target(self.settings.root)
+                    try:
+                        check_static(load_target)
+                    except LoadError as exc:
+                        raise ConfigError(f"{self._where(spec)}: {_strip_target(str(exc), load_target, self.settings.root)}") from None
+                else:
+                    self.resolve(spec)
             except ConfigError as exc:
                 problems.append(str(exc))
         return problems

@@ -96,6 +96,100 @@ def _package_form(path: str, target: str) -> str:
     return f"give the target as {'.'.join(parts)}:{name} (with {shown} on sys.path: run from there, install the project, or list it in src)"
 
 
+def find_source(where: str, target: str) -> str | None:
+    """The source file of a target's module without importing anything (None when it is not a
+    plain source file, e.g. an extension module or a namespace package). Raises ``LoadError``
+    with ``resolve``'s words when the file or module does not exist."""
+    from importlib.machinery import PathFinder
+
+    if where.endswith(".py") or os.sep in where or "/" in where:
+        path = os.path.abspath(where)
+        if not os.path.isfile(path):
+            raise LoadError(f"target {target!r}: file not found: {where}")
+        return path
+    search: list[str] | None = [p for p in sys.path if p] + [os.getcwd()]
+    spec = None
+    parts = where.split(".")
+    for i in range(len(parts)):
+        name = ".".join(parts[: i + 1])
+        if name in sys.modules and getattr(sys.modules[name], "__spec__", None) is not None:
+            spec = sys.modules[name].__spec__
+        else:
+            spec = PathFinder.find_spec(name, search)
+        if spec is None:
+            raise LoadError(f"target {target!r}: module {where!r} not found (is it installed, or is the path right?)")
+        search = list(spec.submodule_search_locations or [])
+    origin = getattr(spec, "origin", None)
+    return origin if origin and origin.endswith(".py") and os.path.isfile(origin) else None
+
+
+def check_static(target: str) -> None:
+    """``resolve`` without importing: the module's file exists and, when its source says so
+    for sure, defines NAME. Raises ``LoadError`` with ``resolve``'s messages; says nothing when
+    the source cannot settle it (``from x import *``, a module ``__getattr__``, a dotted NAME)."""
+    import ast
+
+    where, name = split_target(target)
+    path = find_source(where, target)
+    if path is None:
+        return
+    try:
+        with open(path, encoding="utf-8") as fh:
+            tree = ast.parse(fh.read(), filename=path)
+    except (OSError, SyntaxError, ValueError):
+        return  # the import at run time says what is wrong
+    is_file = where.endswith(".py") or os.sep in where or "/" in where
+    if is_file and any(isinstance(n, ast.ImportFrom) and n.level > 0 for n in ast.walk(tree)):
+        raise LoadError(f"target {target!r}: {where} uses relative imports, so it cannot be loaded as a file; {_package_form(path, target)}")
+    names = _top_level_names(tree)
+    if names is None or "." in name:
+        return
+    if name not in names:
+        import difflib
+
+        close = difflib.get_close_matches(name, sorted(n for n in names if not n.startswith("_")), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise LoadError(f"target {target!r}: {where} has no name {name!r}{hint}")
+
+
+def _top_level_names(tree: Any) -> set[str] | None:
+    """Names a module's source binds at top level (also inside top-level if/try blocks); None
+    when it may bind names the source does not show."""
+    import ast
+
+    names: set[str] = set()
+
+    def visit(body: list[Any]) -> bool:
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+                if node.name == "__getattr__":
+                    return False
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                for alias in node.names:
+                    if alias.name == "*":
+                        return False
+                    names.add(alias.asname or alias.name.split(".")[0])
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for t in targets:
+                    for sub in ast.walk(t):
+                        if isinstance(sub, ast.Name):
+                            names.add(sub.id)
+            elif isinstance(node, (ast.If, ast.Try, ast.With, ast.For, ast.While)):
+                blocks = [node.body, getattr(node, "orelse", []), getattr(node, "finalbody", [])]
+                blocks += [h.body for h in getattr(node, "handlers", [])]
+                if not all(visit(b) for b in blocks):
+                    return False
+            elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+                func = node.value.func
+                if isinstance(func, ast.Attribute) and func.attr in ("update", "__setitem__", "setdefault"):
+                    return False  # globals().update(...) and friends
+        return True
+
+    return names if visit(tree.body) else None
+
+
 def resolve(target: str) -> Any:
     where, name = split_target(target)
     module = import_where(where, target)

@@ -165,7 +165,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         return
     if not (_from_testpaths(config) or _args_reach(config, str(state.settings.path))):
         return
-    problems = state.gate.resolve_all()  # imports the models' modules, builds nothing
+    problems = state.gate.resolve_all(static=True)  # reads the models' sources, imports nothing
     if problems:
         raise pytest.UsageError("\n".join(problems))
 
@@ -336,7 +336,7 @@ class ConvshapeFile(pytest.File):
         state = _state(self.config)
         assert state.settings is not None
         state.visited = True
-        problems = state.gate.resolve_all()  # imports the models' modules, builds nothing
+        problems = state.gate.resolve_all(static=True)  # reads the models' sources, imports nothing
         if problems:
             raise ConfigError("\n".join(problems))
         for spec in state.settings.models:

@@ -62,7 +62,18 @@ _LIST_MERGES = ("cat", "concat", "concatenate", "stack")
 _CROP_OPS = {"__getitem__", "narrow"}
 
 
+_FAMILY_BY_TYPE: dict[type, str | None] = {}
+
+
 def _module_family(module: nn.Module) -> str | None:
+    """The op family a module's forward runs, cached per class (asked once per module call)."""
+    kind = type(module)
+    if kind not in _FAMILY_BY_TYPE:
+        _FAMILY_BY_TYPE[kind] = _family_of(module)
+    return _FAMILY_BY_TYPE[kind]
+
+
+def _family_of(module: nn.Module) -> str | None:
     from torch.nn.modules import conv, pooling
 
     if isinstance(module, conv._ConvTransposeNd):
@@ -254,14 +265,17 @@ class _Recorder(TorchFunctionMode):
             pass
 
     # module stack ---------------------------------------------------------------------
-    def pre_hook(self, module: nn.Module, args: Any, kwargs: Any) -> None:
+    def pre_hook(self, module: nn.Module, args: Any, kwargs: Any = None) -> None:
         try:
             self._enter(module, args, kwargs)
         except Exception as exc:
             raise LinterBug(f"entering {self.names.get(id(module), '?')}: {type(exc).__name__}: {exc}") from exc
 
     def _enter(self, module: nn.Module, args: Any, kwargs: Any) -> None:
-        frame = _Frame(self.names.get(id(module), "?"), module, _module_family(module))
+        name = self.names.get(id(module))
+        if name is None:
+            return  # not a module of the model (one kept in a plain list): its ops are the caller's
+        frame = _Frame(name, module, _module_family(module))
         if frame.family is not None:
             first = args[0] if args else next(iter(kwargs.values()), None) if kwargs else None
             frame.input = first if isinstance(first, torch.Tensor) else None
@@ -383,7 +397,7 @@ class _Recorder(TorchFunctionMode):
             out = (resized, *out[1:]) if isinstance(out, tuple) else resized
         conv_module_pads = module is not None and family == "conv" and getattr(module, "padding_mode", "zeros") != "zeros"
         params = _layer_params(family, ndim, bound, module) if conv_module_pads or op_params is None else dict(op_params)
-        if frame is not None and frame.output_size_given:
+        if frame is not None and (frame.output_size_given or (family in ("conv_transpose", "max_unpool") and _output_size_in_forward(module))):
             params["output_size_given"] = True
         event = LayerEvent(
             index=len(self.events),
@@ -521,6 +535,19 @@ class _Recorder(TorchFunctionMode):
             )
             return self._emit(out, event)
         return out
+
+
+def _output_size_in_forward(module: Any) -> bool:
+    """Whether the ``forward`` of ``module`` running right now got an ``output_size``
+    (ConvTranspose and MaxUnpool take it by keyword too, which a global pre-hook cannot see)."""
+    frame = sys._getframe(1)
+    for _ in range(12):
+        if frame is None:
+            return False
+        if frame.f_code.co_name == "forward" and frame.f_locals.get("self") is module:
+            return frame.f_locals.get("output_size") is not None
+        frame = frame.f_back
+    return False
 
 
 def _empty(like: torch.Tensor, shape: Any, dtype: Any = None) -> torch.Tensor:
@@ -704,27 +731,76 @@ def _resize(t: torch.Tensor, spatial: Shape) -> torch.Tensor:
 
 
 @contextlib.contextmanager
-def _eval_mode(model: nn.Module) -> Iterator[None]:
-    flags = [(m, m.training) for m in model.modules()]
+def _eval_mode(modules: list[nn.Module]) -> Iterator[None]:
+    """Every module in eval mode for the pass, and back as it was (``training`` is a plain
+    attribute: set directly, without ``nn.Module.__setattr__``)."""
+    training = [m for m in modules if m.training]
     try:
-        model.eval()
+        for m in training:
+            object.__setattr__(m, "training", False)
         yield
     finally:
-        for m, flag in flags:
-            m.training = flag
+        for m in training:
+            object.__setattr__(m, "training", True)
 
 
 @contextlib.contextmanager
-def _hooks(model: nn.Module, recorder: _Recorder) -> Iterator[None]:
+def _hooks(recorder: _Recorder) -> Iterator[None]:
+    """Global module hooks for the duration of the trace: two registrations instead of two per
+    module (registering a hook on a module costs more than the rest of its trace)."""
+    from torch.nn.modules import module as module_hooks
+
     handles = []
     try:
-        for module in model.modules():
-            handles.append(module.register_forward_pre_hook(recorder.pre_hook, with_kwargs=True))
-            handles.append(module.register_forward_hook(recorder.post_hook, always_call=True))
+        handles.append(module_hooks.register_module_forward_pre_hook(recorder.pre_hook))
+        handles.append(module_hooks.register_module_forward_hook(recorder.post_hook, always_call=True))
         yield
     finally:
         for h in handles:
             h.remove()
+
+
+@dataclass
+class Slots:
+    """Every parameter and buffer slot of a model, with a stand-in per tensor: the model's
+    modules are swapped to the stand-ins for a pass and back in ``finally``."""
+
+    modules: list[nn.Module]
+    slots: list[tuple[nn.Module, str, str, torch.Tensor]]
+    """(module, ``_parameters`` or ``_buffers``, name, the model's own tensor)."""
+
+    @classmethod
+    def of(cls, model: nn.Module) -> "Slots":
+        modules = list(model.modules())
+        slots = []
+        for module in modules:
+            for kind in ("_parameters", "_buffers"):
+                for name, t in getattr(module, kind).items():
+                    if t is not None and not nn.parameter.is_lazy(t):  # LazyConv*: materialised on the call
+                        slots.append((module, kind, name, t))
+        return cls(modules, slots)
+
+    def stand_ins(self, make: Callable[[torch.Tensor], torch.Tensor]) -> list[torch.Tensor]:
+        """One stand-in per tensor (tied weights stay tied), in slot order."""
+        made: dict[int, torch.Tensor] = {}
+        out = []
+        for _, _, _, t in self.slots:
+            if id(t) not in made:
+                made[id(t)] = make(t)
+            out.append(made[id(t)])
+        return out
+
+    @contextlib.contextmanager
+    def swapped(self, stand_ins: list[torch.Tensor]) -> Iterator[None]:
+        done = 0
+        try:
+            for (module, kind, name, _), t in zip(self.slots, stand_ins):
+                getattr(module, kind)[name] = t
+                done += 1
+            yield
+        finally:
+            for module, kind, name, original in self.slots[:done]:
+                getattr(module, kind)[name] = original
 
 
 def module_names(model: nn.Module) -> dict[int, str]:
@@ -732,44 +808,6 @@ def module_names(model: nn.Module) -> dict[int, str]:
     for name, module in model.named_modules(remove_duplicate=False):
         names.setdefault(id(module), name)
     return names
-
-
-def _slots(model: nn.Module) -> list[tuple[str, torch.Tensor]]:
-    """Every parameter and buffer slot once: a module registered under two names (an alias,
-    as in MONAI's DynUNet) is one module, so one name; a tensor shared by two modules (tied
-    weights) sits in two slots, and both are listed. Swapping by slot, with ``tie_weights``
-    off, restores every slot afterwards (torch's tie handling leaves aliased modules on meta)."""
-    out: list[tuple[str, torch.Tensor]] = []
-    for path, module in model.named_modules():
-        prefix = f"{path}." if path else ""
-        for name, t in list(module._parameters.items()) + list(module._buffers.items()):
-            if t is not None and not nn.parameter.is_lazy(t):  # LazyConv*: left in place, materialised on the call
-                out.append((prefix + name, t))
-    return out
-
-
-def meta_state(model: nn.Module) -> dict[str, torch.Tensor]:
-    """Meta stand-ins for every parameter and buffer: shapes and dtypes, no memory (one stand-in
-    per tensor, so tied weights stay tied)."""
-    made: dict[int, torch.Tensor] = {}
-    state: dict[str, torch.Tensor] = {}
-    for name, t in _slots(model):
-        if id(t) not in made:
-            made[id(t)] = torch.empty(t.shape, dtype=t.dtype, device="meta")
-        state[name] = made[id(t)]
-    return state
-
-
-def real_state(model: nn.Module) -> dict[str, torch.Tensor]:
-    """Copies of every (initialised) parameter and buffer by slot, for a real pass (one copy per
-    tensor, so tied weights stay tied)."""
-    made: dict[int, torch.Tensor] = {}
-    state: dict[str, torch.Tensor] = {}
-    for name, t in _slots(model):
-        if id(t) not in made:
-            made[id(t)] = t.detach().clone()
-        state[name] = made[id(t)]
-    return state
 
 
 def _copies(value: Any) -> Any:
@@ -822,23 +860,28 @@ def run(
     *,
     device: str = "meta",
     overrides: Mapping[str, Shape] | None = None,
-    state: Mapping[str, torch.Tensor] | None = None,
+    slots: Slots | None = None,
+    stand_ins: list[torch.Tensor] | None = None,
     names: dict[int, str] | None = None,
 ) -> Outcome:
-    """Trace one forward pass. ``device='meta'``: parameters, buffers and inputs become meta
-    tensors for the call. ``device='cpu'``: a real pass with the model's own CPU weights and the
-    given (real) inputs, under ``no_grad`` with the RNG state restored. ``state`` and ``names``
-    (``meta_state``, ``module_names``) may be built once for several passes. A failure of the
-    linter's own code raises ``LinterBug``; a failure of the model is returned."""
-    recorder = _Recorder(names if names is not None else module_names(model), overrides or {})
-    if device == "meta" and state is None:
-        state = meta_state(model)  # before the recorder is on: its tensors are no model ops
+    """Trace one forward pass. ``device='meta'``: parameters, buffers and inputs are meta
+    tensors for the call. ``device='cpu'``: a real pass on copies of the model's own CPU weights
+    and of the given (real) inputs, under ``no_grad`` with the RNG state restored. ``slots``,
+    ``stand_ins`` (meta ones) and ``names`` may be built once for several passes. A failure of
+    the linter's own code raises ``LinterBug``; a failure of the model is returned."""
+    names = names if names is not None else module_names(model)
+    slots = slots or Slots.of(model)
+    if device == "meta":
+        tensors = stand_ins if stand_ins is not None else slots.stand_ins(lambda t: torch.empty(t.shape, dtype=t.dtype, device="meta"))
+    else:  # copies: buffers a forward updates stay as they were in the model
+        tensors = slots.stand_ins(lambda t: t.detach().clone())
+    recorder = _Recorder(names, overrides or {})
     exception: BaseException | None = None
     returned: Any = None
     first_input: Shape = ()
     rng = torch.random.get_rng_state()
     try:
-        with _eval_mode(model), _hooks(model, recorder), torch.no_grad():
+        with _eval_mode(slots.modules), torch.no_grad(), slots.swapped(tensors):
             if device == "meta":
                 margs, mkwargs = to_meta(tuple(args)), to_meta(dict(kwargs))
             else:  # copies: a forward that writes into its inputs must not change the caller's
@@ -847,11 +890,8 @@ def run(
                 if isinstance(t, torch.Tensor):
                     recorder.set_prov(t, frozenset({MODEL_INPUT}))
                     first_input = first_input or _shape(t)
-            with recorder:
-                if device == "meta":
-                    returned = torch.func.functional_call(model, dict(state or {}), margs, mkwargs, strict=False, tie_weights=False)
-                else:  # on copies of the weights: buffers updated in forward stay as they were
-                    returned = torch.func.functional_call(model, real_state(model), margs, mkwargs, strict=False, tie_weights=False)
+            with _hooks(recorder), recorder:
+                returned = model(*margs, **mkwargs)
     except LinterBug:
         raise
     except Exception as exc:  # reported by the caller, with the layers that ran
