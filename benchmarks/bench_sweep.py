@@ -66,10 +66,55 @@ def timed(fn, repeat: int = 3) -> float:
     return statistics.median(times)
 
 
+SWEEP_TARGET = 200.0  # --sizes 2=8:1024 on the bundled U-Net vs one lint per size
+
+
+def bundled_unet(sample: int) -> None:
+    """The issue's target: ``--sizes 2=8:1024`` on examples/unet.py (1x3xHx256) against one lint
+    per size. Every size is linted when ``sample`` is 0; else every sample-th size is, and the
+    rest is estimated from their mean (said so)."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(__file__), "..", "examples", "unet.py")
+    spec = importlib.util.spec_from_file_location("_bench_unet", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    model = module.UNet()
+    base = (1, 3, 256, 256)
+    check(model, input_size=base)
+    lo, hi = 8, 1024
+    sweep_time = timed(lambda: check(model, input_size=base, sizes={2: (lo, hi)}), repeat=3)
+    report = check(model, input_size=base, sizes={2: (lo, hi)})
+    sizes = list(range(lo, hi + 1))
+    picked = sizes if not sample else sizes[::sample]
+    t = time.perf_counter()
+    valid = []
+    for h in picked:
+        r = check(model, input_size=(1, 3, h, 256))
+        if not any(f.code.startswith(("CS1", "CS2", "CS3", "CS903")) for f in r.findings):
+            valid.append(h)
+    spent = time.perf_counter() - t
+    brute = spent * len(sizes) / len(picked)
+    agree = all((h in report.sizes[0].valid) == (h in valid) for h in picked)
+    kind = "measured" if not sample else f"estimated from every {sample}th size"
+    print()
+    print(f"bundled U-Net (examples/unet.py, 1x3xHx256), --sizes 2={lo}:{hi} ({len(sizes)} sizes):")
+    print(f"| sweep | one lint per size | speed-up | same verdicts | method | rule |")
+    print("|---:|---:|---:|:---:|:---|:---|")
+    print(f"| {sweep_time * 1000:.1f} ms | {brute:.2f} s ({kind}) | {brute / sweep_time:.0f}x | {'yes' if agree else 'NO'} | "
+          f"{report.sizes[0].method} | `{report.sizes[0].rule}` |")
+    print(f"target >= {SWEEP_TARGET:.0f}x: {'met' if brute / sweep_time >= SWEEP_TARGET else 'MISSED'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small ranges only")
+    parser.add_argument("--sample", type=int, default=8, help="lint every N-th size of the bundled U-Net's 8..1024 (0: all)")
+    parser.add_argument("--unet-only", action="store_true", help="only the bundled U-Net's 8..1024 sweep")
     args = parser.parse_args()
+    if args.unet_only:
+        bundled_unet(args.sample)
+        return
     ranges = [64, 256] if args.quick else [64, 1024, 16384]
     model = FiftyLayerUNet()
     print(f"machine: {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}, torch {torch.__version__}")
@@ -111,6 +156,7 @@ def main() -> None:
         growth = rows[-1][1] / rows[0][1]
         print()
         print(f"sweep cost grows {growth:.1f}x while the range grows {rows[-1][0] // rows[0][0]}x")
+    bundled_unet(args.sample)
 
 
 if __name__ == "__main__":

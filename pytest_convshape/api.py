@@ -218,12 +218,20 @@ class _Described:
                 return False  # also a .data swapped for another shape
         return True
 
-    def run(self, args: tuple, kwargs: dict, device: str, overrides: Mapping[str, Shape] | None = None) -> tracing.Outcome:
+    def lazy(self) -> bool:
+        """Some parameter is still uninitialised (a ``LazyConv*d``)."""
+        self._describe()
+        return bool(self._slots and self._slots.lazy)
+
+    def _describe(self) -> None:
         if self._names is None:
             self._names = tracing.module_names(self.model)
             self._slots = tracing.Slots.of(self.model)
             self._shape = [(m, len(m._modules), len(m._parameters), len(m._buffers)) for m in self._slots.modules]
             self._kinds = [(t.shape, t.dtype) for _, _, _, t in self._slots.slots]
+
+    def run(self, args: tuple, kwargs: dict, device: str, overrides: Mapping[str, Shape] | None = None) -> tracing.Outcome:
+        self._describe()
         if device == "meta" and self._meta is None:
             self._meta = self._slots.stand_ins(lambda t: torch.empty(t.shape, dtype=t.dtype, device="meta"))  # type: ignore[union-attr]
         return tracing.run(self.model, args, kwargs, device=device, overrides=overrides, slots=self._slots,
@@ -317,11 +325,12 @@ def check(
     if progress is not None:
         progress.start(describe_sweep(domains, call.args[0].dim()))
     args, kwargs, described = call.args, call.kwargs, call.described
-    if any(isinstance(p, nn.parameter.UninitializedParameter) for p in model.parameters()):
+    desc = _Described(model)
+    if desc.lazy():
         model = copy.deepcopy(model)  # lazy modules initialise themselves on the first call
+        desc = _Described(model)
 
     device, fallback = "meta", ""
-    desc = _Described(model)
     outcome = _first_trace(model, located_on, args, kwargs, "meta", desc)
     if outcome.exception is not None and _meta_limited(outcome.exception):
         real_model, how = _cpu_model(model, cpu_builder)
@@ -394,14 +403,28 @@ def _sweep(domains, model, located_on, explicit, args, kwargs, device, sites, ve
 
     base_input = args[0]
 
+    def at(dim: int, size: int) -> Any:
+        shape = list(base_input.shape)
+        shape[dim] = size
+        if device == "meta":
+            return torch.empty(shape, dtype=base_input.dtype, device="meta")
+        return torch.rand(shape, generator=torch.Generator().manual_seed(0), dtype=base_input.dtype)
+
+    restoring = bool(verdict.final.output_restores())
+
+    def raw_at(dim: int) -> Callable[[int], Probe]:
+        def probe(size: int) -> Probe:
+            try:
+                outcome = (desc or _Described(model)).run((at(dim, size),) + tuple(args[1:]), kwargs, device)
+            except tracing.LinterBug as bug:
+                raise _bug(located_on, bug) from bug
+            return _raw_probe(size, outcome, None, restoring)
+
+        return probe
+
     def probe_at(dim: int) -> Callable[[int], Probe]:
         def probe(size: int) -> Probe:
-            shape = list(base_input.shape)
-            shape[dim] = size
-            if device == "meta":
-                x = torch.empty(shape, dtype=base_input.dtype, device="meta")
-            else:
-                x = torch.rand(shape, generator=torch.Generator().manual_seed(0), dtype=base_input.dtype)
+            x = at(dim, size)
             try:
                 now = lint_once(model, located_on, explicit, (x,) + tuple(args[1:]), kwargs, device, sites, desc=desc)
             except ValueError:
@@ -418,7 +441,11 @@ def _sweep(domains, model, located_on, explicit, args, kwargs, device, sites, ve
     final = verdict.final
     for dim, domain in domains.items():
         base = _probe(int(base_input.shape[dim]), verdict, tuple(findings))
-        results.append(sweep_dim(dim, rank, int(base_input.shape[dim]), domain, probe_at(dim), base, findings))
+        # Raw traces are enough to learn the size program and check it, unless a pair's mismatch
+        # can be hidden by a crop, pad or resize (or is named): then each probe is a full lint,
+        # as only the lint tells a hidden mismatch (a warning) from a design trim.
+        probe = probe_at(dim) if base.judged else raw_at(dim)
+        results.append(sweep_dim(dim, rank, int(base_input.shape[dim]), domain, probe, base, findings, exact=probe_at(dim)))
     return results
 
 
@@ -485,25 +512,27 @@ def _involves_dim(f: Finding, i: int) -> bool:
     return i < len(took) and i < len(gives) and took[i] != gives[i]
 
 
-def _raw_probe(size: int, outcome: tracing.Outcome, axis: int) -> Any:
-    """One size as eager torch sees it in one dim (``axis``, negative): valid when the forward
-    runs, every merge gets equal sizes in that dim, no layer output is empty in it and the
-    output gives back the input's size in it."""
+def _raw_probe(size: int, outcome: tracing.Outcome, axis: int | None, restoring: bool = True) -> Any:
+    """One size as eager torch sees it (in one dim ``axis``, negative, or in all of them):
+    valid when the forward runs, every merge gets equal sizes, no layer output is empty and (a
+    model that gives back its input's size) the output gives back the input's size."""
     from .sweep import Probe
 
     events = tuple(outcome.result.events)
     rank = len(outcome.input_shape)
+    axes = [axis] if axis is not None else list(range(2 - rank, 0)) if rank >= 3 else []
     same = [o for o in outcome.outputs if len(o.shape) == rank]
-    restores = bool(same) and any(o.shape[axis] == outcome.input_shape[axis] for o in same)
-    empty = any(len(e.out_shape) == rank and e.out_shape[axis] < 1 for e in events)
+    restores = bool(same) and any(all(o.shape[a] == outcome.input_shape[a] for a in axes) for o in same)
+    empty = any(len(e.out_shape) == rank and any(e.out_shape[a] < 1 for a in axes) for e in events)
     merges_ok = True
     for r in outcome.repairs:
-        sizes = {sh[axis] for sh in r.shapes if len(sh) == rank}
-        merges_ok &= len(sizes - ({1} if r.merge.rpartition(":")[2].split("#")[0] in ("add", "sub", "mul") else set())) <= 1
-    failed = outcome.exception is not None or not merges_ok or empty or not restores
+        for a in axes:
+            sizes = {sh[a] for sh in r.shapes if len(sh) == rank}
+            merges_ok &= len(sizes - ({1} if r.merge.rpartition(":")[2].split("#")[0] in ("add", "sub", "mul") else set())) <= 1
+    works = merges_ok and not empty and (restores or not restoring)
     output = max((i for i in same[0].feeds if i >= 0), default=None) if same else None
     pairs = tuple(find_pairs(events))
-    return Probe(size, events, pairs, (), failed, output, restores, ())
+    return Probe(size, events, pairs, (), outcome.exception is not None, output, restores, (), raw=True, works=works)
 
 
 def _probe(size: int, verdict: Verdict, findings: tuple[Finding, ...]) -> Any:
@@ -529,12 +558,17 @@ def _can_hide(first: Pass, pair: Any) -> bool:
     up = g.by_name.get(pair.up)
     if up is None:
         return False
+
+    def adjusts(ev: LayerEvent) -> bool:
+        # also a pad or resize to a size that changes nothing at this size: at others it may
+        return g.role(ev) in ADJUST or ev.op == "pad" or (ev.op == "interpolate" and ev.params.get("size") is not None)
+
     for ev in g.downstream(up.index):
-        if g.role(ev) in ADJUST:
+        if adjusts(ev):
             return True
         if g.role(ev) == "merge":
             for feed in ev.feeds:
-                if any(g.role(x) in ADJUST for x in g.path_between(feed, up.index)):
+                if any(adjusts(x) for x in g.path_between(feed, up.index)):
                     return True
     return False
 

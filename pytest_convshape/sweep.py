@@ -47,9 +47,16 @@ class Probe:
     judged: tuple[tuple[str, str], ...] = ()
     """(down, up) pairs whose mismatch alone makes a size invalid: named in ``pairs``, or with
     a crop, pad or resize that can hide it."""
+    raw: bool = False
+    """Judged from the raw trace alone, as eager torch would (``works``: no merge would raise,
+    no output is empty, the output restores the input), not from a full lint: what the size
+    program is learned from and checked against."""
+    works: bool = False
 
     @property
     def valid(self) -> bool:
+        if self.raw:
+            return not self.failed and self.works
         return not self.failed and not any(f.code.startswith(INVALID_CODES) for f in self.findings)
 
 
@@ -444,7 +451,7 @@ class SizeProgram:
         return (dim if dim < 0 else dim - rank) == self.axis
 
     # validity ----------------------------------------------------------------------------
-    def validity(self, n: np.ndarray, output_padding: dict[int, int] | None = None) -> np.ndarray:
+    def validity(self, n: np.ndarray, output_padding: dict[int, int] | None = None, judged: bool = True) -> np.ndarray:
         """Where the linter finds nothing wrong, from the raw sizes: every layer has room, every
         merge gets equal sizes, a restoring model gives back its input's size, and every judged
         pair (named, or with a crop/pad/resize that can hide it) round-trips."""
@@ -455,7 +462,7 @@ class SizeProgram:
             ok &= c
         if self.base.restoring and self.base.output is not None:
             ok &= vals.fwds[self.base.output] == n
-        for d, u in self.judged:
+        for d, u in (self.judged if judged else ()):
             level_in = vals.ins[self.nodes[u].level if self.nodes[u].level is not None else d][0]
             chain = self.nodes[u].chain
             if chain and not self.adaptive(u):
@@ -522,22 +529,30 @@ def _label(dim: int, rank: int) -> str:
     return names[k] if names and 0 <= k < len(names) else f"dim{dim}"
 
 
-def _probe_sizes(domain: Sequence[int], base: int) -> list[int]:
+PROBES = 5
+"""Traces at other sizes that the size program is learned from and checked against (with the
+base size): the ends of the range, its middle and the base's neighbours. A constant, so a
+sweep's cost hardly grows with the range."""
+PROBES_JUDGED = 12
+"""When a crop, pad or resize may hide a mismatch: more sizes, so that a pad that follows the
+size (a hider) is told from a constant trim."""
+
+
+def _probe_sizes(domain: Sequence[int], base: int, count: int = PROBES) -> list[int]:
     if not domain:
         return []
     lo, hi = domain[0], domain[-1]
     mid = domain[len(domain) // 2]
-    wanted = [lo, lo + 1, lo + 2, hi, hi - 1, mid, mid + 1, mid + 3, base + 1, base + 2, base + 3, base + 5, base + 7, base - 1, base - 2]
-    step = domain[1] - domain[0] if len(domain) > 1 else 1
+    wanted = [lo, hi, mid + 1, base + 1, base - 1, lo + 1, hi - 1, mid, lo + 2, mid + 3, base + 2, base + 3, base + 5, base + 7, base - 2]
     dset = set(domain)
-    out = []
+    out: list[int] = []
     for w in wanted:
         w = max(lo, min(hi, w))
         while w not in dset and w > lo:
             w -= 1
         if w in dset and w != base and w not in out:
             out.append(w)
-    return out[: 12 if step == 1 else 8]
+    return out[:count]
 
 
 def sweep_dim(
@@ -551,14 +566,17 @@ def sweep_dim(
     *,
     this_dim_only: bool = False,
     trace_each: bool = True,
+    exact: Callable[[int], Probe] | None = None,
 ) -> SizeSweep | None:
     """Sweep input dimension ``dim`` over ``domain`` (other dims held at the base input).
+    ``probe`` gives the traces the size program is learned from (raw ones will do);
+    ``exact`` judges one size the way a check does, for when the program cannot be trusted.
     ``this_dim_only``: judge only the swept dim (as if the held dims were right);
     ``trace_each``: when the size program cannot be trusted, trace every size (else None)."""
     label = _label(dim, rank)
     axis = dim - rank
     dom = list(domain)
-    probes = [probe(s) for s in _probe_sizes(dom, base_size)]
+    probes = [probe(s) for s in _probe_sizes(dom, base_size, PROBES_JUDGED if base.judged else PROBES)]
     try:
         program = SizeProgram(base, axis, probes)
         result = _symbolic(program, dom, label, base, findings, probes, this_dim_only)
@@ -567,9 +585,10 @@ def sweep_dim(
         if not trace_each:
             return None
         note = f"traced every size ({why})"
-    by_size = {p.size: p for p in probes}
+    judge = exact or probe
+    by_size = {p.size: p for p in probes if exact is None}
     by_size[base.size] = base
-    valid = [n for n in dom if (by_size.get(n) or probe(n)).valid]
+    valid = [n for n in dom if (by_size.get(n) or judge(n)).valid]
     return SizeSweep(dim, label, tuple(dom), tuple(valid), describe_sizes(valid, dom, label), "per-size", note=note)
 
 
@@ -606,9 +625,14 @@ def _symbolic(program: SizeProgram, dom: list[int], label: str, base: Probe, fin
     if blocked:
         ok[:] = False
     valid = [int(v) for v in n[ok]]
+    eager_ok = program.validity(n, judged=False)
+    if blocked:
+        eager_ok[:] = False
+    eager_valid = {int(v) for v in n[eager_ok]}
     for p in probes + [base]:
-        if p.size in set(dom) and (p.size in valid) != p.valid:
-            raise Untrusted(f"the size program says {'valid' if p.size in valid else 'invalid'} at {p.size}, a trace says otherwise")
+        said = (p.size in eager_valid) if p.raw else (p.size in valid)
+        if p.size in set(dom) and said != p.valid:
+            raise Untrusted(f"the size program says {'valid' if said else 'invalid'} at {p.size}, a trace says otherwise")
     restrictions = []
     reach_sizes = [int(v) for v in n[reach]]
     if len(reach_sizes) < len(dom):

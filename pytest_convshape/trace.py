@@ -59,6 +59,10 @@ _MERGE_OPS = {
     "__imul__": "mul",
 }
 _LIST_MERGES = ("cat", "concat", "concatenate", "stack")
+_QUERIES = frozenset({torch.Tensor.dim, torch.Tensor.size, torch.Tensor.numel, torch.Tensor.__len__,
+                      torch.Tensor.is_floating_point, torch.Tensor.stride, torch.Tensor.get_device,
+                      torch.Tensor.is_complex, torch.Tensor.element_size, torch.Tensor.ndimension,
+                      torch.Tensor.nelement, torch.Tensor.dim_order})
 _CROP_OPS = {"__getitem__", "narrow"}
 
 
@@ -302,6 +306,8 @@ class _Recorder(TorchFunctionMode):
 
     # interception ---------------------------------------------------------------------
     def __torch_function__(self, func: Callable, types: Any, args: tuple = (), kwargs: Mapping | None = None) -> Any:
+        if func in _QUERIES:  # asks about a tensor (its rank, its size): nothing to record
+            return func(*args, **(kwargs or {}))
         try:
             return self._dispatch(func, args, kwargs or {})
         except Exception as exc:
@@ -768,17 +774,24 @@ class Slots:
     modules: list[nn.Module]
     slots: list[tuple[nn.Module, str, str, torch.Tensor]]
     """(module, ``_parameters`` or ``_buffers``, name, the model's own tensor)."""
+    lazy: bool = False
+    """Some parameter is still uninitialised (a ``LazyConv*d``)."""
 
     @classmethod
     def of(cls, model: nn.Module) -> "Slots":
         modules = list(model.modules())
         slots = []
+        lazy = False
         for module in modules:
             for kind in ("_parameters", "_buffers"):
                 for name, t in getattr(module, kind).items():
-                    if t is not None and not nn.parameter.is_lazy(t):  # LazyConv*: materialised on the call
+                    if t is None:
+                        continue
+                    if nn.parameter.is_lazy(t):  # LazyConv*: left in place, materialised on the call
+                        lazy = True
+                    else:
                         slots.append((module, kind, name, t))
-        return cls(modules, slots)
+        return cls(modules, slots, lazy)
 
     def stand_ins(self, make: Callable[[torch.Tensor], torch.Tensor]) -> list[torch.Tensor]:
         """One stand-in per tensor (tied weights stay tied), in slot order."""
