@@ -75,11 +75,78 @@ def torch_after_run(root: str, base: list[str]) -> tuple[bool, bool]:
     return loaded == "True", torch == "True"
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COLD_TARGET_S = 0.3  # the CLI on the bundled autoencoder within this of `python -c "import torch"`
+GATE_TARGET = 0.10  # `pytest --co` with a gate at most this much slower than without
+
+GATE_PROJECT = {
+    "tests/test_plain.py": "def test_plain():\n    assert 1 + 1 == 2\n",
+}
+GATE_TABLES = (
+    '\n[[tool.convshape.models]]\ntarget = "models.py:Autoencoder"\ninput = [1, 1, 28, 28]\n'
+)
+
+
+def _timed_cmd(cmd: list[str], cwd: str) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def _interleaved(a: list[str], b: list[str], cwd_a: str, cwd_b: str, runs: int) -> tuple[list[float], list[float]]:
+    for _ in range(2):  # warm the file cache and write bytecode
+        _timed_cmd(a, cwd_a)
+        _timed_cmd(b, cwd_b)
+    ta, tb = [], []
+    for _ in range(runs):
+        ta.append(_timed_cmd(a, cwd_a))
+        tb.append(_timed_cmd(b, cwd_b))
+    return ta, tb
+
+
+def cold_start(runs: int) -> None:
+    """The CLI on the bundled autoencoder against a bare ``import torch`` (same venv), and
+    ``pytest --co`` in a project with a ``[tool.convshape]`` gate against the same project
+    without it; interleaved repetitions, medians."""
+    exe = os.path.join(os.path.dirname(sys.executable), "convshape")
+    cli = [exe if os.path.exists(exe) else sys.executable, *([] if os.path.exists(exe) else ["-m", "pytest_convshape"]),
+           "examples/autoencoder.py:Autoencoder", "--input", "1,1,28,28", "--isolated"]
+    t_cli, t_torch = _interleaved(cli, [sys.executable, "-c", "import torch"], ROOT, ROOT, runs)
+    m_cli, m_torch = statistics.median(t_cli), statistics.median(t_torch)
+    print(f"cold start, median of {runs} interleaved runs each")
+    print(f"  convshape examples/autoencoder.py:Autoencoder --input 1,1,28,28: {m_cli * 1000:.0f} ms")
+    print(f"  python -c 'import torch':                                       {m_torch * 1000:.0f} ms")
+    diff = m_cli - m_torch
+    print(f"  difference {diff * 1000:+.0f} ms, ratio {m_cli / m_torch:.2f} (target within {COLD_TARGET_S * 1000:.0f} ms): "
+          f"{'met' if diff <= COLD_TARGET_S else 'MISSED'}")
+    with tempfile.TemporaryDirectory() as with_gate, tempfile.TemporaryDirectory() as without_gate:
+        for root, tables in ((with_gate, GATE_TABLES), (without_gate, "")):
+            os.makedirs(os.path.join(root, "tests"))
+            for name, text in GATE_PROJECT.items():
+                with open(os.path.join(root, name), "w", encoding="utf-8") as fh:
+                    fh.write(text)
+            with open(os.path.join(ROOT, "examples", "autoencoder.py"), encoding="utf-8") as src, \
+                    open(os.path.join(root, "models.py"), "w", encoding="utf-8") as dst:
+                dst.write(src.read())
+            with open(os.path.join(root, "pyproject.toml"), "w", encoding="utf-8") as fh:
+                fh.write('[tool.pytest.ini_options]\ntestpaths = ["tests"]\naddopts = "-p no:cacheprovider"\n' + tables)
+        co = [sys.executable, "-m", "pytest", "--co", "-q"]
+        t_gate, t_plain = _interleaved(co, co, with_gate, without_gate, runs)
+    m_gate, m_plain = statistics.median(t_gate), statistics.median(t_plain)
+    extra = m_gate / m_plain - 1
+    print(f"  pytest --co with a [tool.convshape] gate: {m_gate * 1000:.0f} ms; without: {m_plain * 1000:.0f} ms; "
+          f"{extra * 100:+.1f}% (target <= {GATE_TARGET * 100:.0f}%): {'met' if extra <= GATE_TARGET else 'MISSED'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="runs per variant (default 20)")
     parser.add_argument("--quiet-plugins", action="store_true", help="disable hypothesis's and xdist's pytest plugins in both variants")
+    parser.add_argument("--cold", action="store_true", help="only the cold-start comparisons (CLI vs import torch; pytest --co with and without a gate)")
     args = parser.parse_args()
+    if args.cold:
+        cold_start(args.runs)
+        return
     base = QUIET if args.quiet_plugins else []
     with tempfile.TemporaryDirectory() as root:
         make_project(root)
@@ -105,6 +172,8 @@ def main() -> None:
     torch_loaded = any(i[1] for i in imports)
     print(f"import pytest_convshape.plugin after pytest: {cost * 1000:.2f} ms; torch imported: {'yes' if torch_loaded else 'no'}")
     print(f"after a whole pytest run: plugin loaded: {'yes' if loaded else 'no'}; torch imported: {'yes' if torch_in_run else 'no'}")
+    print()
+    cold_start(max(5, args.runs // 2))
 
 
 if __name__ == "__main__":
