@@ -14,7 +14,7 @@ from . import trace as tracing
 from .lint import Linter, Pass, Verdict
 from .locate import site_of
 from .pairing import MERGE_OPS, find_pairs, resolve_explicit
-from .records import ERROR, Finding, LayerEvent, Shape, first_line, fmt_shape
+from .records import ERROR, Finding, LayerEvent, Shape, first_line, fmt_shape, resize_to_size
 from .branches import never_ran
 from .inputs import (
     InputError,
@@ -561,7 +561,7 @@ def _can_hide(first: Pass, pair: Any) -> bool:
 
     def adjusts(ev: LayerEvent) -> bool:
         # also a pad or resize to a size that changes nothing at this size: at others it may
-        return g.role(ev) in ADJUST or ev.op == "pad" or (ev.op == "interpolate" and ev.params.get("size") is not None)
+        return g.role(ev) in ADJUST or ev.op == "pad" or resize_to_size(ev)
 
     for ev in g.downstream(up.index):
         if adjusts(ev):

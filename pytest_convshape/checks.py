@@ -8,7 +8,24 @@ from typing import Sequence
 
 from . import arithmetic as ar
 from .pairing import CROP, MERGE, PAD, RESIZE, UP, Graph
-from .records import Finding, Fix, LayerEvent, Pair, Shape, fmt_shape, fmt_value, op_family
+from .records import (
+    WINDOWED,
+    ConvArgs,
+    Finding,
+    Fix,
+    LayerEvent,
+    Pair,
+    PoolArgs,
+    ResizeArgs,
+    Shape,
+    ShuffleArgs,
+    TransposeArgs,
+    UnpoolArgs,
+    args_of,
+    fmt_shape,
+    fmt_value,
+    op_family,
+)
 
 _LABELS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
@@ -61,22 +78,18 @@ def up_arithmetic(e: LayerEvent, dim: int) -> str:
 
 def _up_arithmetic(e: LayerEvent, dim: int) -> str:
     p, size, out = e.params, e.in_spatial[dim], e.out_spatial[dim]
-    fam = family(e)
-    if fam == "conv_transpose":
+    if isinstance(p, TransposeArgs):
         return ar.conv_transpose_arithmetic(
-            size, p["kernel_size"][dim], p["stride"][dim], p["padding"][dim], p["dilation"][dim], p["output_padding"][dim]
+            size, p.kernel_size[dim], p.stride[dim], p.padding[dim], p.dilation[dim], p.output_padding[dim]
         )
-    if fam == "max_unpool":
-        k, s, pad = p["kernel_size"][dim], p["stride"][dim], p["padding"][dim]
-        if p.get("output_size_given"):
+    if isinstance(p, UnpoolArgs):
+        if p.output_size_given:
             return f"output_size gives {out}"
-        return f"({size}-1)*{s} - 2*{pad} + {k} = {out}"
-    if fam == "pixel_shuffle":
-        return f"{size}*{p['factor']} = {out}"
-    if fam == "interpolate":
-        if p.get("scale_factor"):
-            return f"floor({size}*{p['scale_factor'][dim]:g}) = {out}"
-        return f"size={out}"
+        return f"({size}-1)*{p.stride[dim]} - 2*{p.padding[dim]} + {p.kernel_size[dim]} = {out}"
+    if isinstance(p, ShuffleArgs):
+        return f"{size}*{p.factor} = {out}"
+    if isinstance(p, ResizeArgs):
+        return f"floor({size}*{p.scale_factor[dim]:g}) = {out}" if p.scale_factor else f"size={out}"
     return f"{size} -> {out}"
 
 
@@ -89,17 +102,16 @@ def down_arithmetic(e: LayerEvent, dim: int) -> str:
 
 def _down_arithmetic(e: LayerEvent, dim: int) -> str:
     p, size = e.params, e.in_spatial[dim]
-    fam = family(e)
-    if fam == "conv":
-        return ar.conv_arithmetic(size, p["kernel_size"][dim], p["stride"][dim], p["padding"][dim], p["dilation"][dim])
-    if fam in ("max_pool", "avg_pool"):
-        return ar.pool_arithmetic(
-            size, p["kernel_size"][dim], p["stride"][dim], p["padding"][dim], p["dilation"][dim], p["ceil_mode"]
-        )
-    if fam == "pixel_unshuffle":
-        return f"{size}/{p['factor']} = {e.out_spatial[dim]}"
-    if fam == "interpolate" and p.get("scale_factor"):
-        return f"floor({size}*{p['scale_factor'][dim]:g}) = {e.out_spatial[dim]}"
+    if isinstance(p, TransposeArgs):
+        return f"{size} -> {e.out_spatial[dim]}"
+    if isinstance(p, ConvArgs):
+        return ar.conv_arithmetic(size, p.kernel_size[dim], p.stride[dim], p.padding[dim], p.dilation[dim])
+    if isinstance(p, PoolArgs):
+        return ar.pool_arithmetic(size, p.kernel_size[dim], p.stride[dim], p.padding[dim], p.dilation[dim], p.ceil_mode)
+    if isinstance(p, ShuffleArgs):
+        return f"{size}/{p.factor} = {e.out_spatial[dim]}"
+    if isinstance(p, ResizeArgs) and p.scale_factor:
+        return f"floor({size}*{p.scale_factor[dim]:g}) = {e.out_spatial[dim]}"
     return f"{size} -> {e.out_spatial[dim]}"
 
 
@@ -113,20 +125,17 @@ def arithmetic_of(e: LayerEvent, dim: int) -> str:
 def down_preimage(e: LayerEvent, dim: int) -> list[int]:
     """All input sizes that the down maps to the same output size as the one it saw."""
     p, size, out = e.params, e.in_spatial[dim], e.out_spatial[dim]
-    fam = family(e)
 
     def f(n: int) -> int | None:
-        if fam == "conv":
-            return ar.conv_output_size(n, p["kernel_size"][dim], p["stride"][dim], p["padding"][dim], p["dilation"][dim])
-        if fam in ("max_pool", "avg_pool"):
-            return ar.pool_output_size(
-                n, p["kernel_size"][dim], p["stride"][dim], p["padding"][dim], p["dilation"][dim], p["ceil_mode"]
-            )
+        if isinstance(p, ConvArgs) and not isinstance(p, TransposeArgs):
+            return ar.conv_output_size(n, p.kernel_size[dim], p.stride[dim], p.padding[dim], p.dilation[dim])
+        if isinstance(p, PoolArgs):
+            return ar.pool_output_size(n, p.kernel_size[dim], p.stride[dim], p.padding[dim], p.dilation[dim], p.ceil_mode)
         return None
 
-    if f(size) is None:
+    if f(size) is None or not isinstance(p, (ConvArgs, PoolArgs)):
         return [size]
-    stride = max(p.get("stride", (1,) * (dim + 1))[dim], 1)
+    stride = max(p.stride[dim], 1)
     return [n for n in range(max(1, size - stride), size + stride + 1) if f(n) == out]
 
 
@@ -321,14 +330,14 @@ def remedy(m: Mismatch) -> Remedy:
 
 def _transpose_remedy(m: Mismatch, target: str, shape_expr: str) -> Remedy:
     up, down = m.up, m.down
-    p = up.params
+    p = args_of(up, TransposeArgs)
     labels = dim_labels(up.ndim)
-    limits = [ar.output_padding_limit(p["stride"][i], p["dilation"][i]) for i in range(up.ndim)]
-    needed = [p["output_padding"][i] + m.delta[i] for i in range(up.ndim)]
-    if p.get("output_size_given"):
+    limits = [ar.output_padding_limit(p.stride[i], p.dilation[i]) for i in range(up.ndim)]
+    needed = [p.output_padding[i] + m.delta[i] for i in range(up.ndim)]
+    if p.output_size_given:
         # forward(x, output_size=...) picks output_padding itself: the size asked for is wrong
         ranges = [
-            ar.output_size_range(up.in_spatial[i], p["kernel_size"][i], p["stride"][i], p["padding"][i], p["dilation"][i])
+            ar.output_size_range(up.in_spatial[i], p.kernel_size[i], p.stride[i], p.padding[i], p.dilation[i])
             for i in range(up.ndim)
         ]
         want = m.target
@@ -345,8 +354,8 @@ def _transpose_remedy(m: Mismatch, target: str, shape_expr: str) -> Remedy:
     if not m.chain:
         alts = []
         for i in range(up.ndim):
-            options = ar.padding_alternatives(m.target[i], up.in_spatial[i], p["kernel_size"][i], p["stride"][i], p["dilation"][i])
-            current = p["padding"][i]
+            options = ar.padding_alternatives(m.target[i], up.in_spatial[i], p.kernel_size[i], p.stride[i], p.dilation[i])
+            current = p.padding[i]
             options.sort(key=lambda po: (abs(po[0] - current), po[1]))
             alts.append(options[0] if options else None)
         if all(a is not None for a in alts):
@@ -356,7 +365,7 @@ def _transpose_remedy(m: Mismatch, target: str, shape_expr: str) -> Remedy:
         else:
             kalts = []
             for i in range(up.ndim):
-                options = ar.kernel_alternatives(m.target[i], up.in_spatial[i], p["stride"][i], p["padding"][i], p["dilation"][i])
+                options = ar.kernel_alternatives(m.target[i], up.in_spatial[i], p.stride[i], p.padding[i], p.dilation[i])
                 kalts.append(options[0] if options else None)
             if all(a is not None for a in kalts):
                 suggestions.append(
@@ -369,9 +378,9 @@ def _transpose_remedy(m: Mismatch, target: str, shape_expr: str) -> Remedy:
 
 def _unpool_remedy(up: LayerEvent, down: LayerEvent, expected: Shape, shape_expr: str, target: str) -> Remedy:
     """MaxUnpool takes output_size= only within (default - stride, default + stride)."""
-    p = up.params
+    p = args_of(up, UnpoolArgs)
     ranges = [
-        ar.max_unpool_size_range(up.in_spatial[i], p["kernel_size"][i], p["stride"][i], p["padding"][i])
+        ar.max_unpool_size_range(up.in_spatial[i], p.kernel_size[i], p.stride[i], p.padding[i])
         for i in range(up.ndim)
     ]
     if all(lo <= expected[i] <= hi for i, (lo, hi) in enumerate(ranges)):
@@ -405,7 +414,7 @@ def chain_fix(graph: Graph, m: Mismatch) -> ChainFix | None:
     names = list(m.pair.chain) + [m.up.name]
     members = [graph.by_name.get(n) for n in names]
     if len(members) < 2 or any(
-        x is None or family(x) != "conv_transpose" or not params_valid(x) or x.params.get("output_size_given") or _illegal_output_padding(x)
+        x is None or family(x) != "conv_transpose" or not params_valid(x) or not isinstance(x.params, TransposeArgs) or x.params.output_size_given or _illegal_output_padding(x)
         for x in members
     ):
         return None
@@ -414,14 +423,15 @@ def chain_fix(graph: Graph, m: Mismatch) -> ChainFix | None:
         if b.in_spatial != a.out_spatial:
             return None  # something between the layers changes the size
     ndim = m.up.ndim
-    new_ops = [list(x.params["output_padding"]) for x in chain]
+    args = [args_of(x, TransposeArgs) for x in chain]
+    new_ops = [list(p.output_padding) for p in args]
     for dim in range(ndim):
         need = m.delta[dim]
-        strides = [x.params["stride"][dim] for x in chain]
+        strides = [p.stride[dim] for p in args]
         weights = [_product(strides[i + 1:]) for i in range(len(chain))]
         room = [
-            (-x.params["output_padding"][dim], ar.output_padding_limit(x.params["stride"][dim], x.params["dilation"][dim]) - 1 - x.params["output_padding"][dim])
-            for x in chain
+            (-p.output_padding[dim], ar.output_padding_limit(p.stride[dim], p.dilation[dim]) - 1 - p.output_padding[dim])
+            for p in args
         ]
         for i in range(len(chain)):
             later_lo = sum(room[j][0] * weights[j] for j in range(i + 1, len(chain)))
@@ -436,13 +446,12 @@ def chain_fix(graph: Graph, m: Mismatch) -> ChainFix | None:
             return None
     changes = []
     size = chain[0].in_spatial
-    for x, ops in zip(chain, new_ops):
-        p = x.params
+    for x, p, ops in zip(chain, args, new_ops):
         size = tuple(
-            ar.conv_transpose_formula(size[d], p["kernel_size"][d], p["stride"][d], p["padding"][d], p["dilation"][d], ops[d])
+            ar.conv_transpose_formula(size[d], p.kernel_size[d], p.stride[d], p.padding[d], p.dilation[d], ops[d])
             for d in range(ndim)
         )
-        if tuple(ops) != tuple(p["output_padding"]):
+        if tuple(ops) != tuple(p.output_padding):
             changes.append((x, tuple(ops), size))
     return ChainFix(tuple(changes)) if changes else None
 
@@ -495,9 +504,11 @@ def _input_expr(down: LayerEvent) -> str:
 
 def _illegal_output_padding(e: LayerEvent) -> list[int]:
     p = e.params
+    if not isinstance(p, TransposeArgs):
+        return []
     return [
         i for i in range(e.ndim)
-        if not ar.is_legal_output_padding(p["output_padding"][i], p["stride"][i], p["dilation"][i])
+        if not ar.is_legal_output_padding(p.output_padding[i], p.stride[i], p.dilation[i])
     ]
 
 
@@ -506,14 +517,14 @@ def _unpaired(up: LayerEvent) -> Finding | None:
         return None  # CS203 / CS204 say what is wrong with it
     arith = _per_dim([up_arithmetic(up, i) for i in range(up.ndim)], up.ndim, list(range(up.ndim)))
     msg = f"{subject(up)} gives {fmt_shape(up.out_spatial)} from {fmt_shape(up.in_spatial)}: {arith}; no downsampling layer to compare it with"
-    if family(up) == "conv_transpose" and any(up.params["padding"]):
-        p = up.params
+    p = up.params
+    if isinstance(p, TransposeArgs) and any(p.padding):
         plain = [
-            ar.conv_transpose_output_size(up.in_spatial[i], p["kernel_size"][i], p["stride"][i], 0, p["dilation"][i], p["output_padding"][i])
+            ar.conv_transpose_output_size(up.in_spatial[i], p.kernel_size[i], p.stride[i], 0, p.dilation[i], p.output_padding[i])
             for i in range(up.ndim)
         ]
         msg += (
-            f" (padding={fmt_value(p['padding'])} removes 2*padding from the output of a transposed convolution; "
+            f" (padding={fmt_value(p.padding)} removes 2*padding from the output of a transposed convolution; "
             f"with padding=0 it would give {fmt_shape(plain)})"
         )
     return Finding(code="CS901", message=msg, up=up.name, location=up.location, layer=up.name, actual=up.out_spatial)
@@ -521,23 +532,22 @@ def _unpaired(up: LayerEvent) -> Finding | None:
 
 def parameter_problems(e: LayerEvent) -> list[str]:
     """Values eager torch rejects outright (CS203); empty when the layer's settings are legal."""
-    fam = family(e)
-    if fam not in ("conv", "conv_transpose"):
-        return []
     p = e.params
+    if not isinstance(p, ConvArgs):
+        return []
     labels = dim_labels(e.ndim)
     out: list[str] = []
     for key, low in (("padding", 0), ("stride", 1), ("dilation", 1), ("kernel_size", 1), ("output_padding", 0)):
-        values = p.get(key)
+        values = getattr(p, key, None)
         if values is None:
             continue
         for i, v in enumerate(values):
             if v < low:
                 out.append(f"{key}={v} in {labels[i]} (must be >= {low})")
-    bias = p.get("bias_shape")
+    bias = p.bias_shape
     if bias is not None:
-        w = p["weight_shape"]
-        out_ch = w[0] if fam == "conv" else w[1] * p["groups"]
+        w = p.weight_shape
+        out_ch = w[1] * p.groups if isinstance(p, TransposeArgs) else w[0]
         if tuple(bias) != (out_ch,):
             out.append(f"a bias of shape {tuple(bias)} for {out_ch} output channels (must be ({out_ch},))")
     return out
@@ -617,8 +627,9 @@ def check_parameters(graph: Graph, pairs: Sequence[Pair]) -> list[Finding]:
 
 
 def _channel_findings(graph: Graph, e: LayerEvent, fam: str) -> list[Finding]:
-    groups = e.params["groups"]
-    w = e.params["weight_shape"]
+    p = args_of(e, ConvArgs)
+    groups = p.groups
+    w = p.weight_shape
     in_ch = e.in_shapes[0][-e.ndim - 1]
     out_ch = w[0] if fam == "conv" else w[1] * groups
     found = []
@@ -641,11 +652,11 @@ def _channel_findings(graph: Graph, e: LayerEvent, fam: str) -> list[Finding]:
 
 
 def _illegal_op_finding(graph: Graph, e: LayerEvent, down_name: str | None, bad: list[int]) -> Finding:
-    p = e.params
-    limit = [ar.output_padding_limit(p["stride"][i], p["dilation"][i]) for i in range(e.ndim)]
+    p = args_of(e, TransposeArgs)
+    limit = [ar.output_padding_limit(p.stride[i], p.dilation[i]) for i in range(e.ndim)]
     labels = dim_labels(e.ndim)
     where = ", ".join(
-        f"{labels[i]}: output_padding={p['output_padding'][i]} but max(stride={p['stride'][i]}, dilation={p['dilation'][i]}) = {limit[i]}"
+        f"{labels[i]}: output_padding={p.output_padding[i]} but max(stride={p.stride[i]}, dilation={p.dilation[i]}) = {limit[i]}"
         for i in bad
     )
     msg = f"{subject(e)} has an output_padding eager torch rejects ({where}); the meta device and fake tensors accept it silently"
@@ -655,7 +666,7 @@ def _illegal_op_finding(graph: Graph, e: LayerEvent, down_name: str | None, bad:
         down = graph.by_name[down_name]
         expected = graph.level_input(down)
         needed = [
-            ar.solve_output_padding(expected[i], e.in_spatial[i], p["kernel_size"][i], p["stride"][i], p["padding"][i], p["dilation"][i])
+            ar.solve_output_padding(expected[i], e.in_spatial[i], p.kernel_size[i], p.stride[i], p.padding[i], p.dilation[i])
             for i in range(e.ndim)
         ]
         if all(n is not None for n in needed):

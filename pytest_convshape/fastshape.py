@@ -19,6 +19,7 @@ import math
 from typing import Any, Mapping, Sequence
 
 from . import arithmetic as ar
+from .records import ConvArgs, LayerArgs, PoolArgs, TransposeArgs, UnpoolArgs
 
 Shape = tuple[int, ...]
 
@@ -49,19 +50,19 @@ def _split(x: Shape, ndim: int) -> tuple[Shape, int, Shape] | None:
     return tuple(x[: -ndim - 1]), x[-ndim - 1], tuple(x[-ndim:])
 
 
-def conv(x: Shape, ndim: int, p: Mapping[str, Any]) -> Shape | None:
+def conv(x: Shape, ndim: int, p: ConvArgs) -> Shape | None:
     parts = _split(x, ndim)
-    w = tuple(p.get("weight_shape") or ())
+    w = tuple(p.weight_shape)
     if parts is None or len(w) != ndim + 2:
         return None
     lead, c_in, spatial = parts
-    g = p["groups"]
-    k, s, pad, d = p["kernel_size"], p["stride"], p["padding"], p["dilation"]
+    g = p.groups
+    k, s, pad, d = p.kernel_size, p.stride, p.padding, p.dilation
     if g < 1 or c_in != w[1] * g or w[0] % g or not _positive(w[2:]) or not _positive(s) or not _positive(d):
         return None
-    if any(v < 0 for v in pad) or (p.get("bias_shape") is not None and tuple(p["bias_shape"]) != (w[0],)):
+    if any(v < 0 for v in pad) or (p.bias_shape is not None and tuple(p.bias_shape) != (w[0],)):
         return None
-    if p.get("same"):
+    if p.same:
         if any(v != 1 for v in s):
             return None
         out = spatial
@@ -70,47 +71,47 @@ def conv(x: Shape, ndim: int, p: Mapping[str, Any]) -> Shape | None:
     return lead + (w[0],) + out if _positive(out) else None
 
 
-def conv_transpose(x: Shape, ndim: int, p: Mapping[str, Any]) -> Shape | None:
+def conv_transpose(x: Shape, ndim: int, p: TransposeArgs) -> Shape | None:
     parts = _split(x, ndim)
-    w = tuple(p.get("weight_shape") or ())
+    w = tuple(p.weight_shape)
     if parts is None or len(w) != ndim + 2:
         return None
     lead, c_in, spatial = parts
-    g = p["groups"]
-    k, s, pad, d, op = p["kernel_size"], p["stride"], p["padding"], p["dilation"], p["output_padding"]
+    g = p.groups
+    k, s, pad, d, op = p.kernel_size, p.stride, p.padding, p.dilation, p.output_padding
     if g < 1 or c_in != w[0] or w[0] % g or not _positive(w[2:]) or not _positive(s) or not _positive(d):
         return None
     if any(v < 0 for v in pad) or any(not 0 <= op[i] < max(s[i], d[i]) for i in range(ndim)):
         return None
     c_out = w[1] * g
-    if p.get("bias_shape") is not None and tuple(p["bias_shape"]) != (c_out,):
+    if p.bias_shape is not None and tuple(p.bias_shape) != (c_out,):
         return None
     out = tuple(ar.conv_transpose_formula(spatial[i], k[i], s[i], pad[i], d[i], op[i]) for i in range(ndim))
     return lead + (c_out,) + out if _positive(out) else None
 
 
-def pool(x: Shape, ndim: int, p: Mapping[str, Any], family: str) -> Shape | None:
+def pool(x: Shape, ndim: int, p: PoolArgs, family: str) -> Shape | None:
     parts = _split(x, ndim)
     if parts is None or (family == "avg_pool" and ndim == 3):
         return None  # avg_pool3d checks the input against the kernel on its own terms
     lead, c, spatial = parts
-    k, s, pad, d = p["kernel_size"], p["stride"], p["padding"], p["dilation"]
+    k, s, pad, d = p.kernel_size, p.stride, p.padding, p.dilation
     if not (_positive(k) and _positive(s) and _positive(d)) or any(v < 0 for v in pad):
         return None
     if family == "avg_pool" and any(v != 1 for v in d):
         return None
     if any(2 * pad[i] > (k[i] - 1) * d[i] + 1 or 2 * pad[i] > k[i] for i in range(ndim)):
         return None  # torch: padding at most half the (effective) kernel
-    out = tuple(ar.pool_formula(spatial[i], k[i], s[i], pad[i], d[i], p["ceil_mode"]) for i in range(ndim))
+    out = tuple(ar.pool_formula(spatial[i], k[i], s[i], pad[i], d[i], p.ceil_mode) for i in range(ndim))
     return lead + (c,) + out if _positive(out) else None
 
 
-def max_unpool(x: Shape, ndim: int, p: Mapping[str, Any]) -> Shape | None:
+def max_unpool(x: Shape, ndim: int, p: UnpoolArgs) -> Shape | None:
     parts = _split(x, ndim)
-    if parts is None or p.get("output_size_given") or len(x) != ndim + 2:
+    if parts is None or p.output_size_given or len(x) != ndim + 2:
         return None
     lead, c, spatial = parts
-    k, s, pad = p["kernel_size"], p["stride"], p["padding"]
+    k, s, pad = p.kernel_size, p.stride, p.padding
     if not (_positive(k) and _positive(s)) or any(v < 0 for v in pad):
         return None
     out = tuple(ar.max_unpool_formula(spatial[i], k[i], s[i], pad[i]) for i in range(ndim))
@@ -139,7 +140,7 @@ def interpolate(x: Shape, ndim: int, bound: Mapping[str, Any]) -> Shape | None:
         scales = list(scale) if isinstance(scale, (list, tuple)) else [scale] * ndim
         if len(scales) != ndim or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0 for v in scales):
             return None
-        out = tuple(math.floor(float(spatial[i]) * float(scales[i])) for i in range(ndim))
+        out = tuple(math.floor(float(spatial[i]) * float(scales[i] or 0)) for i in range(ndim))
     return tuple(x[:2]) + out if _positive(out) else None
 
 
@@ -195,15 +196,15 @@ def adaptive(x: Shape, ndim: int, output_size: Any) -> Shape | None:
     return tuple(x[:-ndim]) + out
 
 
-def output_shape(family: str, ndim: int, x: Shape, p: Mapping[str, Any], bound: Mapping[str, Any]) -> Shape | None:
+def output_shape(family: str, ndim: int, x: Shape, p: LayerArgs, bound: Mapping[str, Any]) -> Shape | None:
     """The op's output shape, when its closed form applies; else None (ask torch)."""
-    if family == "conv":
-        return conv(x, ndim, p)
-    if family == "conv_transpose":
+    if family == "conv_transpose" and isinstance(p, TransposeArgs):
         return conv_transpose(x, ndim, p)
-    if family in ("max_pool", "avg_pool"):
+    if family == "conv" and isinstance(p, ConvArgs):
+        return conv(x, ndim, p)
+    if family in ("max_pool", "avg_pool") and isinstance(p, PoolArgs):
         return pool(x, ndim, p, family)
-    if family == "max_unpool":
+    if family == "max_unpool" and isinstance(p, UnpoolArgs):
         return max_unpool(x, ndim, p)
     if family == "interpolate":
         return interpolate(x, ndim, bound)

@@ -118,13 +118,14 @@ def forward_inputs(model: nn.Module, input_size: Any, example_inputs: Any) -> Ca
         if not kwargs:
             raise ValueError("example_inputs is empty; give a tensor, a tuple of positional inputs or a dict of keyword inputs")
         described = ", ".join(f"{k}={_describe_value(v, dtype)}" for k, v in kwargs.items())
-        args, names = [], []
+        leading: list[Any] = []
+        leading_names: list[str] = []
         for name in _positional_names(model):
             if name not in kwargs:
                 break
-            args.append(kwargs.pop(name))
-            names.append(name)
-        return CallInputs(tuple(args), kwargs, described, tuple(names))
+            leading.append(kwargs.pop(name))
+            leading_names.append(name)
+        return CallInputs(tuple(leading), kwargs, described, tuple(leading_names))
     raise TypeError(
         f"example_inputs must be a tensor, a tuple of inputs or a dict of keyword inputs, got {type(example_inputs).__name__}"
     )
@@ -299,11 +300,12 @@ def _swept_input(name: str | None, call: CallInputs, key: Any) -> tuple[Any, tor
             if isinstance(v, torch.Tensor):
                 return k, v
         raise ValueError("sizes: the inputs hold no tensor to sweep")
+    where: str | int
     if name in call.kwargs:
         where, value = name, call.kwargs[name]
     elif name in call.arg_names:
-        where = call.arg_names.index(name)
-        value = call.args[where]
+        index = call.arg_names.index(name)
+        where, value = index, call.args[index]
     else:
         known = [n for n in call.arg_names if n] + list(call.kwargs)
         raise ValueError(f"sizes: {key!r} names no input; the inputs are {', '.join(known) or 'positional only (use a plain dim)'}")

@@ -43,7 +43,7 @@ from .checks import (
 )
 from .checks import family, params_valid
 from .pairing import MERGE, UP, Graph, find_pairs
-from .records import MODEL_INPUT, Finding, Fix, LayerEvent, Pair, Shape, fmt_shape, fmt_value
+from .records import MODEL_INPUT, ConvArgs, Finding, Fix, LayerEvent, Pair, PoolArgs, Shape, TransposeArgs, args_of, fmt_shape, fmt_value
 
 Overrides = Mapping[str, Shape]
 
@@ -267,8 +267,8 @@ class Linter:
         test = self.trace({**base, **dict(m.fix_site for m, _, _ in trials.values())})
         still = {r.merge for r in test.repairs}
         progress = False
-        for u, (m, text, merge) in trials.items():
-            gone = (merge and merge not in still) or (not merge and not test.failed)
+        for u, (m, text, merge_name) in trials.items():
+            gone = (merge_name and merge_name not in still) or (not merge_name and not test.failed)
             if gone:
                 confirmed[u] = Confirmed(m, text, "crash", _chain_solution(current.graph, m))
                 progress = True
@@ -570,10 +570,10 @@ def _unpool_past_indices(m: Mismatch) -> bool:
         return True
     # The indices are positions in the pool's input, flattened over the spatial dims; eager
     # checks them against the unpool's output volume.
-    p = pool.params
+    p = args_of(pool, PoolArgs)
     linear, volume = 0, 1
     for i, (size_in, size_out) in enumerate(zip(pool.in_spatial, pool.out_spatial)):
-        reach = min(size_in - 1, (size_out - 1) * p["stride"][i] - p["padding"][i] + (p["kernel_size"][i] - 1) * p["dilation"][i])
+        reach = min(size_in - 1, (size_out - 1) * p.stride[i] - p.padding[i] + (p.kernel_size[i] - 1) * p.dilation[i])
         linear = linear * size_in + max(reach, 0)
     for unpooled in m.up.out_spatial:
         volume *= unpooled
@@ -602,7 +602,7 @@ def shared_module_conflicts(final: Pass, remedies: Mapping[str, Any]) -> dict[st
         for e in events:
             r = remedies.get(e.name)
             needed[e.name] = tuple(r.output_padding) if r is not None and r.output_padding is not None else (
-                None if r is not None else tuple(e.params["output_padding"])
+                None if r is not None else tuple(args_of(e, TransposeArgs).output_padding)
             )
         values = set(needed.values())
         if len(values) > 1:
@@ -628,10 +628,10 @@ def _keep_size_hint(e: LayerEvent) -> str:
     from .checks import family
 
     fam = family(e)
-    if fam not in ("conv", "conv_transpose") or any(s != 1 for s in e.params.get("stride", (1,))):
-        return ""
     p = e.params
-    spans = [d * (k - 1) for d, k in zip(p["dilation"], p["kernel_size"])]
+    if not isinstance(p, ConvArgs) or any(s != 1 for s in p.stride):
+        return ""
+    spans = [d * (k - 1) for d, k in zip(p.dilation, p.kernel_size)]
     if any(span % 2 for span in spans):
         return "; no padding keeps the size with an even kernel span: use an odd kernel_size" + (
             " (output_padding cannot help: it only adds, and must be 0 at stride 1)" if fam == "conv_transpose" else ""
@@ -691,9 +691,9 @@ def illegal_output_padding_targets(current: Pass) -> dict[str, Shape]:
         if family(up) != "conv_transpose" or not params_valid(up) or not _illegal_output_padding(up):
             continue
         expected = g.level_input(g.by_name[p.down])
-        pr = up.params
+        pr = args_of(up, TransposeArgs)
         solved = [
-            ar.solve_output_padding(expected[i], up.in_spatial[i], pr["kernel_size"][i], pr["stride"][i], pr["padding"][i], pr["dilation"][i])
+            ar.solve_output_padding(expected[i], up.in_spatial[i], pr.kernel_size[i], pr.stride[i], pr.padding[i], pr.dilation[i])
             for i in range(up.ndim)
         ]
         if all(s is not None for s in solved) and len(expected) == up.ndim:

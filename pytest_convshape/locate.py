@@ -37,7 +37,7 @@ def recording_construction() -> Iterator[None]:
 
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
         original(self, *args, **kwargs)
-        frame = sys._getframe(1)
+        frame: Any = sys._getframe(1)
         while frame is not None and not _outside(os.path.abspath(frame.f_code.co_filename), skip):
             frame = frame.f_back
         if frame is not None:
@@ -197,9 +197,9 @@ def _container_items(call: ast.Call, scope: _Scope) -> list[ast.expr]:
 def _resolve(expr: ast.expr, rest: list[str], scope: _Scope, kind: str, extra: list[ast.expr]) -> ast.expr | None:
     if not rest:
         return expr if isinstance(expr, ast.Call) else None
-    if isinstance(expr, ast.Call) and isinstance(expr.args[0] if expr.args else None, ast.Dict):
-        d = expr.args[0]
-        for k, v in zip(d.keys, d.values):  # type: ignore[union-attr]
+    first = expr.args[0] if isinstance(expr, ast.Call) and expr.args else None
+    if isinstance(first, ast.Dict):
+        for k, v in zip(first.keys, first.values):
             if isinstance(k, ast.Constant) and k.value == rest[0]:
                 return _resolve(v, rest[1:], scope, kind, [])
         return None

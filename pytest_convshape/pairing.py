@@ -23,7 +23,22 @@ import math
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from .records import MODEL_INPUT, LayerEvent, Pair, Shape, op_family
+from .records import (
+    MODEL_INPUT,
+    AdaptiveArgs,
+    ConvArgs,
+    LayerEvent,
+    PadArgs,
+    Pair,
+    PoolArgs,
+    ResizeArgs,
+    Shape,
+    ShuffleArgs,
+    TransposeArgs,
+    UnpoolArgs,
+    op_family,
+    resize_to_size,
+)
 
 UP, DOWN, LAYER, MERGE, CROP, PAD, RESIZE, ADAPTIVE = (
     "up", "down", "layer", "merge", "crop", "pad", "resize", "adaptive",
@@ -84,33 +99,27 @@ class Graph:
             return MERGE
         if e.op == "crop":
             return CROP
-        fam = op_family(e.op)
-        if fam is None:
-            return LAYER
-        family = fam[0]
         p = e.params
-        if family == "conv":
-            return DOWN if any(s > 1 for s in p["stride"]) else LAYER
-        if family == "conv_transpose":
-            return UP if any(s > 1 for s in p["stride"]) else LAYER
-        if family in ("max_pool", "avg_pool"):
-            return DOWN if any(s > 1 for s in p["stride"]) else LAYER
-        if family == "max_unpool":
+        if isinstance(p, TransposeArgs):
+            return UP if any(s > 1 for s in p.stride) else LAYER
+        if isinstance(p, (ConvArgs, PoolArgs)):
+            return DOWN if any(s > 1 for s in p.stride) else LAYER
+        if isinstance(p, UnpoolArgs):
             return UP
-        if family == "pixel_shuffle":
-            return UP if p["factor"] > 1 else LAYER
-        if family == "pixel_unshuffle":
-            return DOWN if p["factor"] > 1 else LAYER
-        if family == "adaptive_pool":
+        if isinstance(p, ShuffleArgs):
+            if p.factor <= 1:
+                return LAYER
+            return UP if e.op == "pixel_shuffle" else DOWN
+        if isinstance(p, AdaptiveArgs):
             return ADAPTIVE
-        if family == "pad":
+        if isinstance(p, PadArgs):
             return PAD if e.out_spatial != e.in_spatial else LAYER
-        if family == "interpolate":
+        if isinstance(p, ResizeArgs):
             return self._interpolate_role(e)
         return LAYER
 
     def _interpolate_role(self, e: LayerEvent) -> str:
-        scale = e.params.get("scale_factor")
+        scale = e.params.scale_factor if isinstance(e.params, ResizeArgs) else None
         if scale is not None:
             if all(s >= 1 for s in scale) and any(s > 1 for s in scale):
                 return UP
@@ -126,8 +135,8 @@ class Graph:
             # nearly 2 (on the geometric mean of its dims) while a level is still open (a level
             # of its own: Upsample(size=...) as the decoder's up).
             open_levels = self.roles.count(DOWN) - self.roles.count(UP)
-            scale = math.prod(ratios) ** (1 / len(ratios))  # geometric mean over the dims
-            if not (open_levels > 0 and scale >= 2 ** 0.5):
+            overall = math.prod(ratios) ** (1 / len(ratios))  # geometric mean over the dims
+            if not (open_levels > 0 and overall >= 2 ** 0.5):
                 return RESIZE
         # A resize to a given size that changes the size by less than half nudges a tensor to
         # a size (an adjustment, part of the level before it); a larger one is a level itself.
@@ -153,17 +162,14 @@ class Graph:
     # scale -------------------------------------------------------------------------------
     def factor(self, e: LayerEvent) -> Factor:
         """How much ``e`` scales each spatial dim (>= 1 for downs and ups alike)."""
-        fam = op_family(e.op)
-        family = fam[0] if fam else e.op
         p = e.params
-        if family in ("conv", "conv_transpose", "max_pool", "avg_pool", "max_unpool"):
-            return tuple(float(s) for s in p["stride"])
-        if family in ("pixel_shuffle", "pixel_unshuffle"):
-            return tuple(float(p["factor"]) for _ in range(e.ndim))
-        if family == "interpolate":
-            scale = p.get("scale_factor")
-            if scale is not None:
-                return tuple(s if s >= 1 else 1 / s for s in scale)
+        if isinstance(p, (ConvArgs, PoolArgs, UnpoolArgs)):
+            return tuple(float(s) for s in p.stride)
+        if isinstance(p, ShuffleArgs):
+            return tuple(float(p.factor) for _ in range(e.ndim))
+        if isinstance(p, ResizeArgs):
+            if p.scale_factor is not None:
+                return tuple(s if s >= 1 else 1 / s for s in p.scale_factor)
             ins, outs = e.in_spatial, e.out_spatial
             ratios = [max(o, 1) / max(i, 1) for o, i in zip(outs, ins)]
             ratios = [r if r >= 1 else 1 / r for r in ratios]
@@ -349,7 +355,7 @@ class Graph:
 
 def _sets_size(e: LayerEvent) -> bool:
     """A resize to a given size: its output size does not follow its input's."""
-    return op_family(e.op) == ("interpolate", 0) and e.params.get("size") is not None
+    return resize_to_size(e)
 
 
 def _skip_partner(graph: Graph, up: LayerEvent, skip_feed: tuple[int, ...], taken: set[str]) -> LayerEvent | None:
@@ -383,16 +389,16 @@ def find_pairs(events: Sequence[LayerEvent], explicit: Sequence[tuple[str, str]]
             taken.add(down)
     for merge in (e for e in graph.events if graph.role(e) == MERGE):
         for i, feed in enumerate(merge.feeds):
-            up = graph.nearest(feed, UP)
-            if up is None or up.name in pairs:
+            up_event = graph.nearest(feed, UP)
+            if up_event is None or up_event.name in pairs:
                 continue
             for j, other in enumerate(merge.feeds):
                 if j == i:
                     continue
-                down = _skip_partner(graph, up, other, taken)
-                if down is not None and same_factor(graph.factor(down), graph.factor(up)):
-                    pairs[up.name] = Pair(down.name, up.name, "skip", f"{merge.kind} at {merge.name}", via=merge.name)
-                    taken.add(down.name)
+                partner = _skip_partner(graph, up_event, other, taken)
+                if partner is not None and same_factor(graph.factor(partner), graph.factor(up_event)):
+                    pairs[up_event.name] = Pair(partner.name, up_event.name, "skip", f"{merge.kind} at {merge.name}", via=merge.name)
+                    taken.add(partner.name)
                     break
     _Mirror(graph, pairs, taken).run()
     order = {e.name: e.index for e in graph.events}
@@ -471,7 +477,7 @@ class _Mirror:
             self.last_up = (e, self.pairs[e.name])
             return
         free = [k for k, level in enumerate(self.stack) if level.first.name not in self.taken and level.first.ndim == e.ndim]
-        if not self.chain and op_family(e.op) == ("interpolate", 0) and e.params.get("size") is not None:
+        if not self.chain and resize_to_size(e):
             # a resize to a given size declares its target: the level whose input it gives back
             exact = [k for k in free if g.level_input(self.stack[k].first) == e.out_spatial]
             if exact:
@@ -490,7 +496,7 @@ class _Mirror:
             self.last_up = None
             return
         top = free[-1]
-        if not self.chain and op_family(e.op) == ("interpolate", 0) and e.params.get("size") is not None:
+        if not self.chain and resize_to_size(e):
             # a resize to a size that no level took here (a constant written for one input
             # size): it is meant to undo the most recent level
             self._pair(e, top, "mirror order (a resize to a fixed size)")

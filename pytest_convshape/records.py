@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import os
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence, TypeVar, Union
 
 Shape = tuple[int, ...]
 
@@ -89,13 +89,124 @@ def display_path(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
+# --------------------------------------------------------------------------- layer arguments
+# What an op was called with, normalised per spatial dim (one record per family of ops).
+
+
+@dataclass(frozen=True)
+class ConvArgs:
+    """``Conv*d`` / ``F.conv*d``: per-dim kernel, stride, padding, dilation."""
+
+    kernel_size: Shape
+    stride: Shape
+    padding: Shape
+    dilation: Shape
+    groups: int = 1
+    weight_shape: Shape = ()
+    bias_shape: Shape | None = None
+    same: bool = False
+    """``padding="same"``: ``padding`` then holds its left part (the total is d*(k-1))."""
+
+
+@dataclass(frozen=True)
+class TransposeArgs(ConvArgs):
+    """``ConvTranspose*d`` / ``F.conv_transpose*d``."""
+
+    output_padding: Shape = ()
+    output_size_given: bool = False
+    """``forward(x, output_size=...)`` chose the output_padding."""
+
+
+@dataclass(frozen=True)
+class PoolArgs:
+    """``MaxPool*d`` / ``AvgPool*d`` (dilation 1 for average pooling)."""
+
+    kernel_size: Shape
+    stride: Shape
+    padding: Shape
+    dilation: Shape
+    ceil_mode: bool = False
+
+
+@dataclass(frozen=True)
+class UnpoolArgs:
+    """``MaxUnpool*d``."""
+
+    kernel_size: Shape
+    stride: Shape
+    padding: Shape
+    output_size_given: bool = False
+
+
+@dataclass(frozen=True)
+class ResizeArgs:
+    """``F.interpolate`` / ``nn.Upsample``: a target ``size`` or a ``scale_factor`` per dim."""
+
+    size: Shape | None = None
+    scale_factor: tuple[float, ...] | None = None
+    mode: str = "nearest"
+
+
+@dataclass(frozen=True)
+class ShuffleArgs:
+    """``PixelShuffle`` / ``PixelUnshuffle``."""
+
+    factor: int
+
+
+@dataclass(frozen=True)
+class AdaptiveArgs:
+    """Adaptive pooling: the fixed output size asked for."""
+
+    output_size: Any = None
+
+
+@dataclass(frozen=True)
+class PadArgs:
+    """``F.pad``: the pad amounts as given (last dim first) and the mode."""
+
+    pad: tuple[int, ...]
+    mode: str = "constant"
+
+
+@dataclass(frozen=True)
+class MergeArgs:
+    """``torch.cat``/``stack``/``add``/``sub``/``mul``: the dim a cat or stack joins along."""
+
+    dim: int | None = None
+
+
+@dataclass(frozen=True)
+class NoArgs:
+    """An op with nothing to record (a crop by slicing)."""
+
+
+LayerArgs = Union[ConvArgs, TransposeArgs, PoolArgs, UnpoolArgs, ResizeArgs, ShuffleArgs, AdaptiveArgs, PadArgs, MergeArgs, NoArgs]
+WINDOWED = (ConvArgs, PoolArgs, UnpoolArgs)
+"""Arguments with a per-dim kernel, stride and padding."""
+
+
+A = TypeVar("A")
+
+
+def args_of(e: "LayerEvent", kind: type[A]) -> A:
+    """``e.params`` as the argument record its op family has (a bug when it is not)."""
+    if not isinstance(e.params, kind):
+        raise TypeError(f"{e.name}: expected {kind.__name__}, got {type(e.params).__name__}")
+    return e.params
+
+
+def resize_to_size(e: "LayerEvent") -> bool:
+    """A resize to a given size (``F.interpolate(size=...)``, ``nn.Upsample(size=...)``)."""
+    return isinstance(e.params, ResizeArgs) and e.params.size is not None
+
+
 @dataclass(frozen=True)
 class LayerEvent:
     """One recorded op of the traced forward pass.
 
-    ``params`` holds per-spatial-dim tuples (kernel_size, stride, padding, dilation,
-    output_padding) and scalars (groups, ceil_mode, scale_factor, size, mode, factor) as the
-    op saw them. ``feeds`` has one entry per tensor input: the indices of the recorded events
+    ``params`` holds the op's arguments, normalised per spatial dim (one record type per family
+    of ops: ``ConvArgs``, ``TransposeArgs``, ``PoolArgs``, ...). ``feeds`` has one entry per tensor input: the indices of the recorded events
     whose outputs reached that input (``MODEL_INPUT`` for the model's input).
     """
 
@@ -105,7 +216,7 @@ class LayerEvent:
     op: str
     module: bool
     ndim: int
-    params: Mapping[str, Any]
+    params: LayerArgs
     in_shapes: tuple[Shape, ...]
     out_shape: Shape
     feeds: tuple[tuple[int, ...], ...] = ()

@@ -24,7 +24,22 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from . import arithmetic as ar
-from .records import MODEL_INPUT, Finding, LayerEvent, Pair, fmt_value, op_family
+from .records import (
+    MODEL_INPUT,
+    ConvArgs,
+    Finding,
+    LayerEvent,
+    MergeArgs,
+    Pair,
+    PoolArgs,
+    ResizeArgs,
+    ShuffleArgs,
+    TransposeArgs,
+    UnpoolArgs,
+    args_of,
+    fmt_value,
+    op_family,
+)
 
 INVALID_CODES = ("CS1", "CS2", "CS3", "CS903")
 """Finding codes that make a size invalid: a mismatch (even hidden), a setting eager rejects,
@@ -264,9 +279,9 @@ class SizeProgram:
         if node.family in ("conv", "max_pool", "avg_pool", "pixel_shuffle", "pixel_unshuffle", "cat", "stack", "add", "sub", "mul"):
             return False
         if node.family in ("conv_transpose", "max_unpool"):
-            return bool(p.get("output_size_given"))
+            return bool(getattr(p, "output_size_given", False))
         if node.family == "interpolate":
-            return p.get("scale_factor") is None
+            return not isinstance(p, ResizeArgs) or p.scale_factor is None
         return True  # crop, pad, adaptive pooling, anything else: learned from the probes
 
     def _learn(self, probes: Sequence[Probe]) -> None:
@@ -365,7 +380,8 @@ class SizeProgram:
 
     def adaptive(self, u: int) -> bool:
         """The up's output chain adapts to another tensor's size (a crop or pad to the skip)."""
-        return any(self.nodes[j].learned_out is None or self.nodes[j].learned_out[0] != "plus" for j in self.nodes[u].chain)
+        forms = [self.nodes[j].learned_out for j in self.nodes[u].chain]
+        return any(form is None or form[0] != "plus" for form in forms)
 
     def _value(self, src: tuple, n: np.ndarray, vals: _Values) -> np.ndarray:
         kind = src[0]
@@ -388,25 +404,25 @@ class SizeProgram:
                 return x + node.learned_out[1]
             return self._value(node.learned_out, n, vals)
         fam = node.family
-        if fam == "conv":
-            if p.get("same"):
+        if isinstance(p, TransposeArgs):
+            op = ops.get(e.index, p.output_padding[a])
+            return ar.conv_transpose_formula(x, p.kernel_size[a], p.stride[a], p.padding[a], p.dilation[a], op)
+        if isinstance(p, ConvArgs):
+            if p.same:
                 return x.copy()
-            return ar.conv_formula(x, p["kernel_size"][a], p["stride"][a], p["padding"][a], p["dilation"][a])
-        if fam in ("max_pool", "avg_pool"):
-            return ar.pool_formula(x, p["kernel_size"][a], p["stride"][a], p["padding"][a], p["dilation"][a], p["ceil_mode"])
-        if fam == "conv_transpose":
-            op = ops.get(e.index, p["output_padding"][a])
-            return ar.conv_transpose_formula(x, p["kernel_size"][a], p["stride"][a], p["padding"][a], p["dilation"][a], op)
-        if fam == "max_unpool":
-            return ar.max_unpool_formula(x, p["kernel_size"][a], p["stride"][a], p["padding"][a])
-        if fam == "interpolate":
-            return np.floor(x.astype(np.float64) * p["scale_factor"][a]).astype(np.int64)
-        if fam == "pixel_shuffle":
-            return x * p["factor"] if self._in_last_two(e) else x.copy()
-        if fam == "pixel_unshuffle":
-            return x // p["factor"] if self._in_last_two(e) else x.copy()
+            return ar.conv_formula(x, p.kernel_size[a], p.stride[a], p.padding[a], p.dilation[a])
+        if isinstance(p, PoolArgs):
+            return ar.pool_formula(x, p.kernel_size[a], p.stride[a], p.padding[a], p.dilation[a], p.ceil_mode)
+        if isinstance(p, UnpoolArgs):
+            return ar.max_unpool_formula(x, p.kernel_size[a], p.stride[a], p.padding[a])
+        if isinstance(p, ResizeArgs) and p.scale_factor is not None:
+            return np.floor(x.astype(np.float64) * p.scale_factor[a]).astype(np.int64)
+        if isinstance(p, ShuffleArgs):
+            if not self._in_last_two(e):
+                return x.copy()
+            return x * p.factor if fam == "pixel_shuffle" else x // p.factor
         if fam in ("cat", "stack", "add", "sub", "mul"):
-            dim = p.get("dim")
+            dim = p.dim if isinstance(p, MergeArgs) else None
             if fam == "cat" and dim is not None and self._is_swept(dim, e):
                 return np.sum(ins, axis=0)
             if fam in ("add", "sub", "mul"):
@@ -463,7 +479,8 @@ class SizeProgram:
         if self.base.restoring and self.base.output is not None:
             ok &= vals.fwds[self.base.output] == n
         for d, u in (self.judged if judged else ()):
-            level_in = vals.ins[self.nodes[u].level if self.nodes[u].level is not None else d][0]
+            level = self.nodes[u].level
+            level_in = vals.ins[level if level is not None else d][0]
             chain = self.nodes[u].chain
             if chain and not self.adaptive(u):
                 ok &= vals.outs[chain[-1]] == level_in
@@ -493,12 +510,13 @@ class SizeProgram:
             if fam in ("conv", "max_pool", "avg_pool", "conv_transpose", "max_unpool", "interpolate", "pixel_shuffle", "pixel_unshuffle") or node.learned_out is not None:
                 reach &= out >= 1
             if fam == "avg_pool" and e.ndim == 3:
-                reach &= x >= e.params["kernel_size"][self._param_axis(e)]
+                reach &= x >= args_of(e, PoolArgs).kernel_size[self._param_axis(e)]
             if fam == "pixel_unshuffle" and self._in_last_two(e):
-                conds.append((f"{e.name} ({e.kind}) gets a size divisible by {e.params['factor']}", x % e.params["factor"] == 0, None, e.index))
+                factor = args_of(e, ShuffleArgs).factor
+                conds.append((f"{e.name} ({e.kind}) gets a size divisible by {factor}", x % factor == 0, None, e.index))
             if fam in ("cat", "stack", "add", "sub", "mul") and len(vals.ins[e.index]) > 1:
                 ins = vals.ins[e.index]
-                dim = e.params.get("dim")
+                dim = e.params.dim if isinstance(e.params, MergeArgs) else None
                 if fam == "cat" and dim is not None and self._is_swept(dim, e):
                     continue
                 ok = np.ones_like(n, dtype=bool)
@@ -507,7 +525,8 @@ class SizeProgram:
                 conds.append((f"{e.kind} at {e.name} gets equal sizes", ok, None, None))
         for d, u in (self.pairs if pairs else ()):
             up, down = self.events[u], self.events[d]
-            level = self.nodes[u].level if self.nodes[u].level is not None else d
+            level_node = self.nodes[u].level
+            level = level_node if level_node is not None else d
             chain = self.nodes[u].chain
             given = vals.outs[chain[-1]] + (vals.outs[u] - vals.fwds[u]) if chain and not self.adaptive(u) else vals.outs[u]
             ok = given == vals.ins[level][0]
@@ -629,7 +648,7 @@ def _symbolic(program: SizeProgram, dom: list[int], label: str, base: Probe, fin
     if blocked:
         eager_ok[:] = False
     eager_valid = {int(v) for v in n[eager_ok]}
-    for p in probes + [base]:
+    for p in [*probes, base]:
         said = (p.size in eager_valid) if p.raw else (p.size in valid)
         if p.size in set(dom) and said != p.valid:
             raise Untrusted(f"the size program says {'valid' if said else 'invalid'} at {p.size}, a trace says otherwise")
@@ -670,7 +689,7 @@ def _held_failure(program: SizeProgram, base: Probe) -> bool:
             shapes = [sh for sh in e.in_shapes if len(sh) >= 3]
             rank = max(len(sh) for sh in shapes) if shapes else 0
             for i in range(2, rank):
-                if i - rank == axis or (e.op == "cat" and e.params.get("dim") in (i, i - rank)):
+                if i - rank == axis or (e.op == "cat" and isinstance(e.params, MergeArgs) and e.params.dim in (i, i - rank)):
                     continue
                 sizes = {sh[i] for sh in shapes if len(sh) == rank}
                 if len(sizes - {1}) > 1 or (e.op in ("cat", "stack") and len(sizes) > 1):
@@ -684,8 +703,8 @@ def _uniform_output_padding(program: SizeProgram, n: np.ndarray, today: list[int
     if not ups:
         return []
     limit = max(
-        max(program.events[u].params["stride"][program._param_axis(program.events[u])],
-            program.events[u].params["dilation"][program._param_axis(program.events[u])])
+        max(args_of(program.events[u], TransposeArgs).stride[program._param_axis(program.events[u])],
+            args_of(program.events[u], TransposeArgs).dilation[program._param_axis(program.events[u])])
         for u in ups
     )
     out = []
@@ -713,22 +732,22 @@ def _fix_validity(program, n, vals, reach, conds, findings, dom, label, blocked)
         d = pair_of[u]
         up = program.events[u]
         a = program._param_axis(up)
-        p = up.params
+        p = args_of(up, TransposeArgs)
         x = vals.ins[u][0]
         target = vals.ins[d][0]
-        holds = ar.conv_transpose_formula(x, p["kernel_size"][a], p["stride"][a], p["padding"][a], p["dilation"][a], ops[a]) == target
+        holds = ar.conv_transpose_formula(x, p.kernel_size[a], p.stride[a], p.padding[a], p.dilation[a], ops[a]) == target
         holds_sizes = [int(v) for v in n[reach & holds]]
         text = f"output_padding={fmt_value(ops)} restores {label} for {describe_sizes(holds_sizes, reach_sizes, label)}"
         if len(holds_sizes) < len(reach_sizes):
-            limit = max(p["stride"][a], p["dilation"][a])
+            limit = max(p.stride[a], p.dilation[a])
             per_op = []
             for op in range(limit):
-                ok = ar.conv_transpose_formula(x, p["kernel_size"][a], p["stride"][a], p["padding"][a], p["dilation"][a], op) == target
+                ok = ar.conv_transpose_formula(x, p.kernel_size[a], p.stride[a], p.padding[a], p.dilation[a], op) == target
                 sizes = [int(v) for v in n[reach & ok]]
                 if sizes:
                     per_op.append(f"output_padding={op} for {describe_sizes(sizes, reach_sizes, label)}")
-            low = ar.conv_transpose_formula(x, p["kernel_size"][a], p["stride"][a], p["padding"][a], p["dilation"][a], 0)
-            by_size = (target >= np.maximum(low, 1)) & (target <= low + p["stride"][a] - 1)
+            low = ar.conv_transpose_formula(x, p.kernel_size[a], p.stride[a], p.padding[a], p.dilation[a], 0)
+            by_size = (target >= np.maximum(low, 1)) & (target <= low + p.stride[a] - 1)
             os_sizes = [int(v) for v in n[reach & by_size]]
             text += (
                 f"; no single output_padding serves every {label} in {dom[0]}..{dom[-1]} ({'; '.join(per_op)}); "
@@ -748,11 +767,11 @@ def _fix_validity(program, n, vals, reach, conds, findings, dom, label, blocked)
             if u in convts and d is not None:
                 up = program.events[u]
                 a = program._param_axis(up)
-                p = up.params
+                p = args_of(up, TransposeArgs)
                 x = vals.ins[u][0]
-                low = ar.conv_transpose_formula(x, p["kernel_size"][a], p["stride"][a], p["padding"][a], p["dilation"][a], 0)
+                low = ar.conv_transpose_formula(x, p.kernel_size[a], p.stride[a], p.padding[a], p.dilation[a], 0)
                 target = vals.ins[d][0]
-                ok &= (target >= np.maximum(low, 1)) & (target <= low + p["stride"][a] - 1)
+                ok &= (target >= np.maximum(low, 1)) & (target <= low + p.stride[a] - 1)
             else:
                 ok &= c
         with_os = [int(v) for v in n[ok]]

@@ -9,6 +9,7 @@ hooks are removed and ``training`` flags restored in ``finally``, and the run ha
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sys
 import weakref
 from dataclasses import dataclass, field
@@ -19,7 +20,26 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_flatten, tree_map
 
-from .records import MODEL_INPUT, LayerEvent, Shape, SourceLocation, TraceResult, first_line, op_family
+from .records import (
+    MODEL_INPUT,
+    AdaptiveArgs,
+    ConvArgs,
+    LayerArgs,
+    LayerEvent,
+    MergeArgs,
+    NoArgs,
+    PadArgs,
+    PoolArgs,
+    ResizeArgs,
+    Shape,
+    ShuffleArgs,
+    SourceLocation,
+    TraceResult,
+    TransposeArgs,
+    UnpoolArgs,
+    first_line,
+    op_family,
+)
 
 # Positional parameter names of the functional ops we record (as in torch.nn.functional).
 _SIGNATURES: dict[str, tuple[str, ...]] = {
@@ -121,71 +141,72 @@ def _shape(t: Any) -> Shape:
     return tuple(int(s) for s in t.shape)
 
 
-def _layer_params(family: str, ndim: int, bound: dict[str, Any], module: nn.Module | None) -> dict[str, Any]:
+def _layer_params(family: str, ndim: int, bound: dict[str, Any], module: nn.Module | None) -> LayerArgs:
     """Normalise the op's arguments into per-dim tuples. For a conv module with a non-zeros
     padding_mode the op sees an input the module already padded: the module's own padding is
     recorded instead (the event's input is the module's input)."""
-    p: dict[str, Any] = {}
     if family in ("conv", "conv_transpose"):
         weight = bound["weight"]
-        p["kernel_size"] = _shape(weight)[2:]
-        p["stride"] = _tuple(bound.get("stride"), ndim, 1)
-        p["dilation"] = _tuple(bound.get("dilation"), ndim, 1)
+        kernel = _shape(weight)[2:]
+        dilation = _tuple(bound.get("dilation"), ndim, 1)
         pad = bound.get("padding", 0)
         if module is not None and family == "conv" and getattr(module, "padding_mode", "zeros") != "zeros":
             pad = module.padding
-        _set_padding(p, pad, ndim)
-        p["groups"] = int(bound.get("groups", 1) or 1)
-        p["weight_shape"] = _shape(weight)
+        padding, same = _padding(pad, ndim, kernel, dilation)
         bias = bound.get("bias")
-        p["bias_shape"] = _shape(bias) if isinstance(bias, torch.Tensor) else None
+        conv = ConvArgs(
+            kernel_size=kernel, stride=_tuple(bound.get("stride"), ndim, 1), padding=padding, dilation=dilation,
+            groups=int(bound.get("groups", 1) or 1), weight_shape=_shape(weight),
+            bias_shape=_shape(bias) if isinstance(bias, torch.Tensor) else None, same=same,
+        )
         if family == "conv_transpose":
-            p["output_padding"] = _tuple(bound.get("output_padding"), ndim, 0)
-    elif family in ("max_pool", "avg_pool"):
-        p["kernel_size"] = _tuple(bound["kernel_size"], ndim, 1)
+            return TransposeArgs(**conv.__dict__, output_padding=_tuple(bound.get("output_padding"), ndim, 0))
+        return conv
+    if family in ("max_pool", "avg_pool"):
+        kernel = _tuple(bound["kernel_size"], ndim, 1)
         stride = bound.get("stride")
-        p["stride"] = p["kernel_size"] if stride is None or stride == [] or stride == () else _tuple(stride, ndim, 1)
-        p["padding"] = _tuple(bound.get("padding", 0), ndim, 0)
-        p["dilation"] = _tuple(bound.get("dilation", 1), ndim, 1) if family == "max_pool" else (1,) * ndim
-        p["ceil_mode"] = bool(bound.get("ceil_mode", False))
-    elif family == "max_unpool":
-        p["kernel_size"] = _tuple(bound["kernel_size"], ndim, 1)
+        return PoolArgs(
+            kernel_size=kernel,
+            stride=kernel if stride is None or stride == [] or stride == () else _tuple(stride, ndim, 1),
+            padding=_tuple(bound.get("padding", 0), ndim, 0),
+            dilation=_tuple(bound.get("dilation", 1), ndim, 1) if family == "max_pool" else (1,) * ndim,
+            ceil_mode=bool(bound.get("ceil_mode", False)),
+        )
+    if family == "max_unpool":
+        kernel = _tuple(bound["kernel_size"], ndim, 1)
         stride = bound.get("stride")
-        p["stride"] = p["kernel_size"] if stride is None else _tuple(stride, ndim, 1)
-        p["padding"] = _tuple(bound.get("padding", 0), ndim, 0)
-        p["output_size_given"] = bound.get("output_size") is not None
-    elif family == "interpolate":
+        return UnpoolArgs(
+            kernel_size=kernel, stride=kernel if stride is None else _tuple(stride, ndim, 1),
+            padding=_tuple(bound.get("padding", 0), ndim, 0), output_size_given=bound.get("output_size") is not None,
+        )
+    if family == "interpolate":
         size, scale = bound.get("size"), bound.get("scale_factor")
-        p["size"] = None if size is None else _tuple(size, ndim, 1)
-        p["scale_factor"] = None if scale is None else tuple(float(s) for s in (scale if isinstance(scale, (list, tuple)) else (scale,) * ndim))
-        p["mode"] = bound.get("mode", "nearest")
-    elif family == "pixel_shuffle":
-        p["factor"] = int(bound["upscale_factor"])
-    elif family == "pixel_unshuffle":
-        p["factor"] = int(bound["downscale_factor"])
-    elif family == "adaptive_pool":
-        p["output_size"] = bound.get("output_size")
-    elif family == "pad":
-        p["pad"] = tuple(int(v) for v in bound["pad"])
-        p["mode"] = bound.get("mode", "constant")
-    return p
+        scales = None if scale is None else tuple(float(s) for s in (scale if isinstance(scale, (list, tuple)) else (scale,) * ndim))
+        return ResizeArgs(None if size is None else _tuple(size, ndim, 1), scales, bound.get("mode", "nearest"))
+    if family == "pixel_shuffle":
+        return ShuffleArgs(int(bound["upscale_factor"]))
+    if family == "pixel_unshuffle":
+        return ShuffleArgs(int(bound["downscale_factor"]))
+    if family == "adaptive_pool":
+        return AdaptiveArgs(bound.get("output_size"))
+    if family == "pad":
+        return PadArgs(tuple(int(v) for v in bound["pad"]), bound.get("mode", "constant"))
+    return NoArgs()
 
 
-def _set_padding(p: dict[str, Any], pad: Any, ndim: int) -> None:
-    """``padding`` per dim; ``'same'`` pads d*(k-1) in total (split unevenly for even kernels),
-    recorded as its left part with ``same=True``; ``'valid'`` is 0."""
+def _padding(pad: Any, ndim: int, kernel: Shape, dilation: Shape) -> tuple[Shape, bool]:
+    """(padding per dim, same): ``'same'`` pads d*(k-1) in total (split unevenly for even
+    kernels), recorded as its left part; ``'valid'`` is 0."""
     if isinstance(pad, str):
         if pad == "same":
-            p["padding"] = tuple(d * (k - 1) // 2 for d, k in zip(p["dilation"], p["kernel_size"]))
-            p["same"] = True
-            return
+            return tuple(d * (k - 1) // 2 for d, k in zip(dilation, kernel)), True
         pad = 0
-    p["padding"] = _tuple(pad, ndim, 0)
+    return _tuple(pad, ndim, 0), False
 
 
 def _call_site() -> SourceLocation | None:
     """The first frame outside torch and this package: where the user called the op."""
-    frame = sys._getframe(2)
+    frame: Any = sys._getframe(2)
     torch_dir = torch.__file__.rsplit("/", 1)[0]
     own_dir = __file__.rsplit("/", 1)[0]
     while frame is not None:
@@ -402,9 +423,11 @@ class _Recorder(TorchFunctionMode):
             forced = _shape(resized)
             out = (resized, *out[1:]) if isinstance(out, tuple) else resized
         conv_module_pads = module is not None and family == "conv" and getattr(module, "padding_mode", "zeros") != "zeros"
-        params = _layer_params(family, ndim, bound, module) if conv_module_pads or op_params is None else dict(op_params)
-        if frame is not None and (frame.output_size_given or (family in ("conv_transpose", "max_unpool") and _output_size_in_forward(module))):
-            params["output_size_given"] = True
+        params = _layer_params(family, ndim, bound, module) if conv_module_pads or op_params is None else op_params
+        if frame is not None and isinstance(params, (TransposeArgs, UnpoolArgs)) and (
+            frame.output_size_given or _output_size_in_forward(module)
+        ):
+            params = dataclasses.replace(params, output_size_given=True)
         event = LayerEvent(
             index=len(self.events),
             name=name,
@@ -447,7 +470,7 @@ class _Recorder(TorchFunctionMode):
             op=kind,
             module=False,
             ndim=max(len(s) for s in shapes) - 2,
-            params={"dim": _merge_dim(op, args, kwargs)},
+            params=MergeArgs(_merge_dim(op, args, kwargs)),
             in_shapes=shapes,
             out_shape=_shape(out),
             feeds=feeds,
@@ -532,7 +555,7 @@ class _Recorder(TorchFunctionMode):
                 op="crop",
                 module=False,
                 ndim=x.dim() - 2,
-                params={},
+                params=NoArgs(),
                 in_shapes=(_shape(x),),
                 out_shape=raw_shape if forced is not None else _shape(out),
                 feeds=(tuple(sorted(self.prov(x))),),
@@ -546,7 +569,7 @@ class _Recorder(TorchFunctionMode):
 def _output_size_in_forward(module: Any) -> bool:
     """Whether the ``forward`` of ``module`` running right now got an ``output_size``
     (ConvTranspose and MaxUnpool take it by keyword too, which a global pre-hook cannot see)."""
-    frame = sys._getframe(1)
+    frame: Any = sys._getframe(1)
     for _ in range(12):
         if frame is None:
             return False
@@ -571,7 +594,7 @@ def _all_meta(tensors: list) -> bool:
     return bool(tensors) and all(t.device.type == "meta" for t in tensors)
 
 
-def _op_params(family: str, ndim: int, bound: dict[str, Any]) -> dict[str, Any] | None:
+def _op_params(family: str, ndim: int, bound: dict[str, Any]) -> LayerArgs | None:
     """The op's own parameters (None when they are not ones the tracer can read)."""
     try:
         return _layer_params(family, ndim, bound, None)
@@ -579,7 +602,7 @@ def _op_params(family: str, ndim: int, bound: dict[str, Any]) -> dict[str, Any] 
         return None
 
 
-def _closed_form(family: str, ndim: int, op: str, bound: dict[str, Any], x: torch.Tensor, tensors: list, p: dict[str, Any] | None) -> Any:
+def _closed_form(family: str, ndim: int, op: str, bound: dict[str, Any], x: torch.Tensor, tensors: list, p: LayerArgs | None) -> Any:
     """The op's output as an empty meta tensor of its closed-form shape, or None."""
     if not FAST or p is None or not _all_meta(tensors):
         return None
