@@ -115,6 +115,15 @@ def conv_transpose_formula(size, kernel: int, stride: int, padding: int, dilatio
     return (size - 1) * stride - 2 * padding + _span(kernel, dilation) + output_padding + 1
 
 
+def interpolate_formula(size, scale_factor: float):  # type: ignore[no-untyped-def]
+    """``floor(size * scale_factor)`` in double precision, for an int or an integer array."""
+    import math
+
+    if isinstance(size, int):
+        return math.floor(float(size) * float(scale_factor))
+    return ((size.astype("float64") * float(scale_factor)) // 1).astype("int64")
+
+
 def max_unpool_formula(size, kernel: int, stride: int, padding: int):  # type: ignore[no-untyped-def]
     """``(size-1)s - 2p + k`` for an int or an integer array ``size``."""
     return (size - 1) * stride - 2 * padding + kernel
@@ -289,7 +298,7 @@ def interpolate_output_size(size: int, scale_factor: float) -> int:
     scale = float(scale_factor)
     if not math.isfinite(scale):
         raise ValueError(f"scale_factor must be finite, got {scale_factor!r}")
-    return math.floor(float(size) * scale)
+    return int(interpolate_formula(size, scale))
 
 
 def pixel_shuffle_output_size(size: int, factor: int) -> int:

@@ -22,17 +22,11 @@ from .records import (
     TransposeArgs,
     UnpoolArgs,
     args_of,
+    dim_labels,
     fmt_shape,
     fmt_value,
     op_family,
 )
-
-_LABELS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
-
-
-def dim_labels(ndim: int) -> tuple[str, ...]:
-    return _LABELS.get(ndim, tuple(f"dim{i}" for i in range(ndim)))
-
 
 def label(name: str | None) -> str:
     """A layer name for messages: the root module's empty name reads as "the model"."""

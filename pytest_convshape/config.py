@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from . import codes as selectors
+from .records import fmt_shape, plural
 from .inputspec import InputSet, InputSpec, InputSpecError, describe as describe_inputs, from_toml_set
 
 TABLE = "tool.convshape"
@@ -139,15 +140,7 @@ class Settings:
     def describe(self) -> str:
         """One line for the pytest header and the CLI: which settings are active."""
         n_inputs = sum(len(m.inputs) for m in self.models)
-        return f"{_plural(len(self.models), 'model')}, {_plural(n_inputs, 'input')}; {self.policy().describe()}"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def format_shape(shape: Sequence[int]) -> str:
-    return "x".join(str(s) for s in shape)
+        return f"{plural(len(self.models), 'model')}, {plural(n_inputs, 'input')}; {self.policy().describe()}"
 
 
 def is_path_target(where: str) -> bool:
@@ -325,7 +318,7 @@ class _Checker:
         seen: set[Shape] = set()
         for s in shapes:
             if s in seen:
-                raise self.fail(key, f"shape {format_shape(s)} is listed twice", value)
+                raise self.fail(key, f"shape {fmt_shape(s)} is listed twice", value)
             seen.add(s)
         return tuple((InputSpec(None, s),) for s in shapes)
 

@@ -100,7 +100,7 @@ def pool(x: Shape, ndim: int, p: PoolArgs, family: str) -> Shape | None:
         return None
     if family == "avg_pool" and any(v != 1 for v in d):
         return None
-    if any(2 * pad[i] > (k[i] - 1) * d[i] + 1 or 2 * pad[i] > k[i] for i in range(ndim)):
+    if any(2 * pad[i] > (k[i] - 1) * d[i] + 1 or not ar.is_legal_pool_padding(pad[i], k[i]) for i in range(ndim)):
         return None  # torch: padding at most half the (effective) kernel
     out = tuple(ar.pool_formula(spatial[i], k[i], s[i], pad[i], d[i], p.ceil_mode) for i in range(ndim))
     return lead + (c,) + out if _positive(out) else None
@@ -140,7 +140,7 @@ def interpolate(x: Shape, ndim: int, bound: Mapping[str, Any]) -> Shape | None:
         scales = list(scale) if isinstance(scale, (list, tuple)) else [scale] * ndim
         if len(scales) != ndim or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0 for v in scales):
             return None
-        out = tuple(math.floor(float(spatial[i]) * float(scales[i] or 0)) for i in range(ndim))
+        out = tuple(ar.interpolate_formula(spatial[i], float(scales[i] or 0)) for i in range(ndim))
     return tuple(x[:2]) + out if _positive(out) else None
 
 
@@ -148,13 +148,16 @@ def pixel_shuffle(x: Shape, factor: Any, up: bool) -> Shape | None:
     if len(x) < 3 or not isinstance(factor, int) or factor < 1:
         return None
     *lead, c, h, w = x
+    if min(h, w) < 1:
+        return None
     if up:
         if c % (factor * factor):
             return None
-        return (*lead, c // (factor * factor), h * factor, w * factor)
-    if h % factor or w % factor:
+        return (*lead, c // (factor * factor), ar.pixel_shuffle_output_size(h, factor), ar.pixel_shuffle_output_size(w, factor))
+    down_h, down_w = ar.pixel_unshuffle_output_size(h, factor), ar.pixel_unshuffle_output_size(w, factor)
+    if down_h is None or down_w is None:
         return None
-    return (*lead, c * factor * factor, h // factor, w // factor)
+    return (*lead, c * factor * factor, down_h, down_w)
 
 
 def pad(x: Shape, pads: Sequence[int], mode: str) -> Shape | None:

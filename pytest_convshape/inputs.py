@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping, Sequence
 import torch
 from torch import nn
 
-from .records import Shape, fmt_shape
+from .records import Shape, dim_labels, fmt_shape
 
 
 class InputError(ValueError):
@@ -191,7 +191,7 @@ def batch_dim_problem(model: nn.Module, call: CallInputs, findings: Sequence[Any
 
         norms = [(n, type(mod).__name__) for n, mod in model.named_modules() if isinstance(mod, _BatchNorm)]
         who = f"{norms[0][0] or 'the model'} ({norms[0][1]})" if norms else "a layer"
-        spatial = ", ".join(("D", "H", "W")[3 - nd :]) if nd <= 3 else "..."
+        spatial = ", ".join(dim_labels(nd))
         return (
             f"input {fmt_shape(x.shape)} has no batch dim: {who} needs (N, C, {spatial}); "
             f"add the batch dim: {fmt_shape((1,) + tuple(x.shape))}"
@@ -242,7 +242,7 @@ def input_problem(model: nn.Module, where: str, shape: Shape) -> str:
     if min(layer.stride) < 1 or min(layer.dilation) < 1 or min(layer.kernel_size) < 1:
         return ""  # the layer itself is broken; torch's own message says how
     nd = len(layer.kernel_size)
-    spatial = ", ".join(("D", "H", "W")[3 - nd :]) if nd <= 3 else "..."
+    spatial = ", ".join(dim_labels(nd))
     kind = type(layer).__name__
     name = where or "the model"
     if len(shape) not in (nd + 1, nd + 2):

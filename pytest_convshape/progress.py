@@ -74,7 +74,7 @@ def showing(stream: IO[str], *, interval: float = 0.1) -> Iterator[Progress | No
 
 def describe_sweep(domains: dict[int, list[int]], rank: int) -> str:
     """``sweeping H in 8..512 (505 sizes)`` for an input of ``rank`` dims."""
-    from .checks import dim_labels
+    from .records import dim_labels
 
     labels = dim_labels(rank - 2) if rank > 2 else ()
     parts = []

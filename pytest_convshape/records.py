@@ -16,7 +16,6 @@ Shape = tuple[int, ...]
 ERROR = "error"
 WARNING = "warning"
 INFO = "info"
-SEVERITIES = (ERROR, WARNING, INFO)
 
 MODEL_INPUT = -1
 """Pseudo event index for the model's own input tensors in ``LayerEvent.feeds``."""
@@ -45,6 +44,19 @@ def op_family(op: str) -> tuple[str, int] | None:
     if op == "pad":
         return "pad", 0
     return None
+
+
+_LABELS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+def dim_labels(ndim: int) -> tuple[str, ...]:
+    """The names of ``ndim`` spatial dims: ``L``; ``H, W``; ``D, H, W`` (``dim0``... beyond)."""
+    return _LABELS.get(ndim, tuple(f"dim{i}" for i in range(ndim)))
+
+
+def plural(n: int, word: str) -> str:
+    """``1 model``, ``2 models``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def fmt_shape(shape: Sequence[int]) -> str:

@@ -37,6 +37,7 @@ from .records import (
     TransposeArgs,
     UnpoolArgs,
     args_of,
+    dim_labels,
     fmt_value,
     op_family,
 )
@@ -416,7 +417,7 @@ class SizeProgram:
         if isinstance(p, UnpoolArgs):
             return ar.max_unpool_formula(x, p.kernel_size[a], p.stride[a], p.padding[a])
         if isinstance(p, ResizeArgs) and p.scale_factor is not None:
-            return np.floor(x.astype(np.float64) * p.scale_factor[a]).astype(np.int64)
+            return ar.interpolate_formula(x, p.scale_factor[a])
         if isinstance(p, ShuffleArgs):
             if not self._in_last_two(e):
                 return x.copy()
@@ -542,10 +543,9 @@ class SizeProgram:
 
 
 def _label(dim: int, rank: int) -> str:
-    spatial = rank - 2
-    names = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}.get(spatial)
+    names = dim_labels(rank - 2) if rank > 2 else ()
     k = dim - 2
-    return names[k] if names and 0 <= k < len(names) else f"dim{dim}"
+    return names[k] if 0 <= k < len(names) else f"dim{dim}"
 
 
 PROBES = 5
