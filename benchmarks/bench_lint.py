@@ -150,7 +150,6 @@ def time_lint_and_eager(case: Case, lint_runs: int) -> None:
     case.lint_cpu_s = statistics.median(lint_cpu)
     case.lint_fixed_s = statistics.median(lint_fixed)
     case.eager_s = statistics.median(case.eager_all)
-    del model, fixed, x, small
     gc.collect()
 
 

@@ -23,7 +23,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from pytest_convshape import check  # noqa: E402
+from pytest_convshape import check
 
 
 def block(cin: int, cout: int) -> nn.Sequential:
@@ -99,7 +99,7 @@ def bundled_unet(sample: int) -> None:
     kind = "measured" if not sample else f"estimated from every {sample}th size"
     print()
     print(f"bundled U-Net (examples/unet.py, 1x3xHx256), --sizes 2={lo}:{hi} ({len(sizes)} sizes):")
-    print(f"| sweep | one lint per size | speed-up | same verdicts | method | rule |")
+    print("| sweep | one lint per size | speed-up | same verdicts | method | rule |")
     print("|---:|---:|---:|:---:|:---|:---|")
     print(f"| {sweep_time * 1000:.1f} ms | {brute:.2f} s ({kind}) | {brute / sweep_time:.0f}x | {'yes' if agree else 'NO'} | "
           f"{report.sizes[0].method} | `{report.sizes[0].rule}` |")
@@ -124,7 +124,7 @@ def main() -> None:
     one = timed(lambda: check(model, input_size=(1, 1, 64, 64)), repeat=5)
     rows = []
     for n in ranges:
-        sweep_time = timed(lambda: check(model, input_size=(1, 1, 64, 64), sizes={2: (1, n)}), repeat=3)
+        sweep_time = timed(lambda n=n: check(model, input_size=(1, 1, 64, 64), sizes={2: (1, n)}), repeat=3)
         report = check(model, input_size=(1, 1, 64, 64), sizes={2: (1, n)})
         method = report.sizes[0].method
         if n <= 1024:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0.dev0"
-__all__ = ["check", "Report", "Finding", "Fix", "Pair", "RULES", "__version__"]
+__all__ = ["RULES", "Finding", "Fix", "Pair", "Report", "__version__", "check"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .api import check

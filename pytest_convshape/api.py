@@ -5,21 +5,18 @@ from __future__ import annotations
 import copy
 import dataclasses
 import weakref
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
 from . import trace as tracing
-from .lint import Linter, Pass, Verdict
-from .locate import site_of
-from .pairing import MERGE_OPS, find_pairs, resolve_explicit
-from .records import ERROR, Finding, LayerEvent, Shape, first_line, fmt_shape, resize_to_size
 from .branches import never_ran
 from .inputs import (
     InputError,
-    call_mismatch,
     batch_dim_problem,
+    call_mismatch,
     call_view,
     forward_inputs,
     input_problem,
@@ -28,8 +25,14 @@ from .inputs import (
     validate_pairs,
     validate_sizes,
 )
-from .policy import apply as apply_policy, as_policy, merge
-from .progress import current as current_progress, describe_sweep
+from .lint import Linter, Pass, Verdict
+from .locate import site_of
+from .pairing import MERGE_OPS, find_pairs, resolve_explicit
+from .policy import apply as apply_policy
+from .policy import as_policy, merge
+from .progress import current as current_progress
+from .progress import describe_sweep
+from .records import ERROR, Finding, LayerEvent, Shape, first_line, fmt_shape, resize_to_size
 from .report import Report
 
 __all__ = ["InputError", "InternalError", "check", "unwrap", "validate_codes"]
@@ -55,7 +58,7 @@ def unwrap(model: Any) -> nn.Module:
     seen = 0
     while seen < 8:
         seen += 1
-        if hasattr(model, "_orig_mod") and isinstance(getattr(model, "_orig_mod"), nn.Module):
+        if hasattr(model, "_orig_mod") and isinstance(model._orig_mod, nn.Module):
             model = model._orig_mod
         elif isinstance(model, nn.Module) and type(model).__name__ in ("DataParallel", "DistributedDataParallel") and isinstance(getattr(model, "module", None), nn.Module):
             model = model.module
@@ -128,7 +131,7 @@ class _Sites:
     """Construction sites of module layers, looked up once per layer name (and kept with the
     model between checks)."""
 
-    _cache: "weakref.WeakKeyDictionary[nn.Module, dict[str, Any]]" = weakref.WeakKeyDictionary()
+    _cache: ClassVar[weakref.WeakKeyDictionary[nn.Module, dict[str, Any]]] = weakref.WeakKeyDictionary()
 
     def __init__(self, located_on: nn.Module):
         self.located_on = located_on
@@ -177,9 +180,9 @@ class _Described:
     its slots and the module-to-name map. Built once and kept with the model between checks
     while its modules, parameters and buffers stay the same objects (checked on each use)."""
 
-    _cache: "weakref.WeakKeyDictionary[nn.Module, _Described]" = weakref.WeakKeyDictionary()
+    _cache: ClassVar[weakref.WeakKeyDictionary[nn.Module, _Described]] = weakref.WeakKeyDictionary()
 
-    def __new__(cls, model: nn.Module) -> "_Described":
+    def __new__(cls, model: nn.Module) -> _Described:
         try:
             known = cls._cache.get(model)
         except TypeError:  # not weak-referenceable
@@ -438,7 +441,6 @@ def _sweep(domains, model, located_on, explicit, args, kwargs, device, sites, ve
 
     results = []
     rank = base_input.dim()
-    final = verdict.final
     for dim, domain in domains.items():
         base = _probe(int(base_input.shape[dim]), verdict, tuple(findings))
         # Raw traces are enough to learn the size program and check it, unless a pair's mismatch
@@ -462,7 +464,7 @@ def _with_sizes_that_work(findings: list[Finding], model: nn.Module, args: tuple
     from .sweep import Probe, sweep_dim
 
     x = args[0] if args and isinstance(args[0], torch.Tensor) else None
-    if x is None or x.dim() < 3 or not verdict.first.output_restores() is False and not verdict.final.output_restores():
+    if x is None or x.dim() < 3 or (verdict.first.output_restores() is not False and not verdict.final.output_restores()):
         return findings
     rank = x.dim()
     g = verdict.first.graph
@@ -473,7 +475,7 @@ def _with_sizes_that_work(findings: list[Finding], model: nn.Module, args: tuple
         factor = 1
         for d in g.downs():
             fac = g.factor(d)
-            factor *= int(round(fac[i])) if i < len(fac) and fac[i] >= 1 else 1
+            factor *= round(fac[i]) if i < len(fac) and fac[i] >= 1 else 1
         factor = max(2, min(factor, 64))
         base_size = int(x.shape[2 + i])
         domain = list(range(max(1, base_size - 2 * factor), base_size + 2 * factor + 1))

@@ -22,34 +22,34 @@ import math
 import operator
 
 __all__ = [
-    "conv_formula",
-    "pool_formula",
-    "conv_transpose_formula",
-    "max_unpool_formula",
     "ConvParams",
     "ConvTransposeParams",
+    "conv_arithmetic",
+    "conv_formula",
     "conv_output_size",
-    "pool_output_size",
-    "is_legal_pool_padding",
+    "conv_transpose_arithmetic",
+    "conv_transpose_formula",
     "conv_transpose_output_size",
-    "output_padding_limit",
+    "interpolate_output_size",
     "is_legal_output_padding",
-    "needed_output_padding",
-    "solve_output_padding",
-    "mirror_output_padding",
-    "output_size_range",
+    "is_legal_pool_padding",
+    "kernel_alternatives",
+    "max_unpool_formula",
     "max_unpool_output_size",
     "max_unpool_size_range",
-    "interpolate_output_size",
+    "mirror_output_padding",
+    "needed_output_padding",
+    "output_padding_limit",
+    "output_size_range",
+    "padding_alternatives",
     "pixel_shuffle_output_size",
     "pixel_unshuffle_output_size",
-    "conv_arithmetic",
     "pool_arithmetic",
-    "conv_transpose_arithmetic",
-    "padding_alternatives",
-    "kernel_alternatives",
-    "round_trips",
+    "pool_formula",
+    "pool_output_size",
     "round_trip_sizes",
+    "round_trips",
+    "solve_output_padding",
 ]
 
 ConvParams = tuple[int, int, int, int]
@@ -425,7 +425,7 @@ def round_trips(size: int, conv: ConvParams, convt: ConvTransposeParams) -> bool
     ``conv`` is ``(k, s, p, d)``, ``convt`` is ``(k, s, p, d, output_padding)``.
     """
     down = conv_output_size(size, *conv)
-    kernel, stride, padding, dilation, output_padding = convt
+    _, stride, _, dilation, output_padding = convt
     if down < 1 or not is_legal_output_padding(output_padding, stride, dilation):
         return False
     return conv_transpose_output_size(down, *convt) == size

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import ast
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from .records import LayerEvent, SourceLocation
 

@@ -3,13 +3,13 @@ derive the fix with the arithmetic in real numbers."""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from . import arithmetic as ar
 from .pairing import CROP, MERGE, PAD, RESIZE, UP, Graph
 from .records import (
-    WINDOWED,
     ConvArgs,
     Finding,
     Fix,
@@ -27,6 +27,7 @@ from .records import (
     fmt_value,
     op_family,
 )
+
 
 def label(name: str | None) -> str:
     """A layer name for messages: the root module's empty name reads as "the model"."""
@@ -413,7 +414,7 @@ def chain_fix(graph: Graph, m: Mismatch) -> ChainFix | None:
     ):
         return None
     chain: list[LayerEvent] = [x for x in members if x is not None]
-    for a, b in zip(chain, chain[1:]):
+    for a, b in itertools.pairwise(chain):
         if b.in_spatial != a.out_spatial:
             return None  # something between the layers changes the size
     ndim = m.up.ndim

@@ -10,7 +10,8 @@ close, the selector that was probably meant. Pure: no torch.
 from __future__ import annotations
 
 import difflib
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .rules import NAMES, RULES
 

@@ -30,13 +30,15 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from . import codes as selectors
+from .inputspec import InputSet, InputSpec, InputSpecError, from_toml_set
+from .inputspec import describe as describe_inputs
 from .records import fmt_shape, plural
-from .inputspec import InputSet, InputSpec, InputSpecError, describe as describe_inputs, from_toml_set
 
 TABLE = "tool.convshape"
 TOP_KEYS = ("select", "extend-select", "ignore", "per-module-ignores", "fail-on", "collect", "src", "models")

@@ -16,7 +16,8 @@ tuples), ``x`` the input's shape.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from . import arithmetic as ar
 from .records import ConvArgs, LayerArgs, PoolArgs, TransposeArgs, UnpoolArgs

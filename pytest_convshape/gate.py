@@ -5,10 +5,12 @@ when a model is built."""
 from __future__ import annotations
 
 import sys
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from .config import ModelSpec, Settings, _toml
-from .inputspec import InputSet, describe as describe_inputs
+from .inputspec import InputSet
+from .inputspec import describe as describe_inputs
 from .policy import Policy, merge
 from .report import Report
 

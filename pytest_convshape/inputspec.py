@@ -22,8 +22,9 @@ the meta device by ``inputs.example_inputs``).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 DTYPES = (
     "float32", "float", "float16", "half", "bfloat16", "float64", "double",
@@ -137,7 +138,7 @@ def from_toml(name: str, value: Any, where: str) -> InputSpec:
     from .config import _toml, _type_name
 
     hint = 'a shape such as [1, 3, 64, 64], { shape = [1], dtype = "int64" }, or a number or boolean'
-    if isinstance(value, bool) or isinstance(value, (int, float)):
+    if isinstance(value, (bool, int, float)):
         return InputSpec(name, None, value=value)
     if isinstance(value, list):
         return InputSpec(name, _toml_shape(value, where, hint), None)

@@ -19,31 +19,46 @@ module runs no torch code itself.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from .checks import (
     HIDDEN_CODE,
-    ChainFix,
-    chain_fix,
     HIDDEN_WORD,
+    ChainFix,
     Mismatch,
     adjuster,
+    chain_fix,
     check_events,
     compare,
     describe,
     event_ref,
+    family,
     label,
-    subject,
     pair_finding,
+    params_valid,
     remedy,
     restored,
     skip_hider,
+    subject,
     unpool_indices_warning,
 )
-from .checks import family, params_valid
 from .pairing import MERGE, UP, Graph, find_pairs
-from .records import MODEL_INPUT, ConvArgs, Finding, Fix, LayerEvent, Pair, PoolArgs, Shape, TransposeArgs, args_of, fmt_shape, fmt_value
+from .records import (
+    MODEL_INPUT,
+    ConvArgs,
+    Finding,
+    Fix,
+    LayerEvent,
+    Pair,
+    PoolArgs,
+    Shape,
+    TransposeArgs,
+    args_of,
+    fmt_shape,
+    fmt_value,
+)
 
 Overrides = Mapping[str, Shape]
 
@@ -283,7 +298,6 @@ class Linter:
         if current.failed:
             return False
         base = self._targets(confirmed, current)
-        tried_any = False
         for k, out in current.same_rank_outputs():
             if out.shape[2:] == current.outcome.input_shape[2:]:
                 continue
@@ -291,7 +305,6 @@ class Linter:
             pending = {u: m for u, m in fresh.items() if m.up.index in feeding}
             if not pending:
                 continue
-            tried_any = True
             before = current.output_text(out)
             # one layer alone first, the earliest first (the first cause: what comes after it
             # is judged on its corrected output in the next pass); a resize to a constant near
@@ -388,7 +401,7 @@ class Linter:
             message = (
                 f"{subject(e)} gives {fmt_shape(e.out_spatial)} in the chain {names}, and the chain misses: {head}; "
                 f"set output_padding={fmt_value(ops)} on {label(e.name)} to get {fmt_shape(size)}"
-                + (f" (with the other changes listed for this chain)" if len(c.chain.changes) > 1 else "")
+                + (" (with the other changes listed for this chain)" if len(c.chain.changes) > 1 else "")
                 + f", and the chain gives {fmt_shape(m.expected)}"
             )
             finding = Finding(

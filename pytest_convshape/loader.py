@@ -8,9 +8,10 @@ import importlib.util
 import os
 import sys
 import traceback
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Callable, Mapping
+from typing import Any
 
 
 class LoadError(Exception):
@@ -226,9 +227,8 @@ def _cuda_hint(obj: Any) -> str:
 
 
 def _device_redirect_mode(target: str) -> Any:
-    from torch.overrides import TorchFunctionMode
-
     import torch
+    from torch.overrides import TorchFunctionMode
 
     def is_cuda(value: Any) -> bool:
         if isinstance(value, torch.device):
@@ -323,7 +323,7 @@ def build(target: str, kwargs: Mapping[str, Any] | None = None, *, meta: bool = 
             if not isinstance(model, nn.Module):
                 raise LoadError(
                     f"target {target!r} gave a {type(model).__module__}.{type(model).__qualname__}, not a torch.nn.Module"
-                )
+                ) from None
             return Built(model, make_on_cpu)
     else:
         with recording_construction():

@@ -13,12 +13,13 @@ import inspect
 import os
 import sys
 import weakref
+from collections.abc import Iterator
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any
 
 from .records import SourceLocation
 
-_SITES: "weakref.WeakKeyDictionary[Any, SourceLocation]" = weakref.WeakKeyDictionary()
+_SITES: weakref.WeakKeyDictionary[Any, SourceLocation] = weakref.WeakKeyDictionary()
 _OWN_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -228,7 +229,7 @@ def static_site(model: Any, name: str, kind: str) -> SourceLocation | None:
             parsed = _class_ast(cls)
             if parsed is None:
                 continue
-            filename, offset, node = parsed
+            filename, offset, _ = parsed
             scope = _scope(cls)
             rest = parts[depth:]
             for expr in scope.assigned.get(rest[0], []):

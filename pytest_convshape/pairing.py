@@ -20,8 +20,8 @@ right after it (see ``Graph.level_input`` and ``Graph.level_output``).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from .records import (
     MODEL_INPUT,
@@ -307,9 +307,7 @@ class Graph:
             nxt = self.events[kids[0]]
             role = self.roles[nxt.index]
             single = len(nxt.feeds) == 1
-            if role in _ADJUST and single and not (role == PAD and self._pads_for_a_layer(nxt)):
-                chain.append(nxt)
-            elif role == LAYER and single and nxt.in_spatial == nxt.out_spatial and nxt.ndim == up.ndim:
+            if (role in _ADJUST and single and not (role == PAD and self._pads_for_a_layer(nxt))) or (role == LAYER and single and nxt.in_spatial == nxt.out_spatial and nxt.ndim == up.ndim):
                 chain.append(nxt)
             else:
                 break

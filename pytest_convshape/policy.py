@@ -21,8 +21,9 @@ sets. Pure: no torch.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from . import codes
 from .report import Report, Silenced

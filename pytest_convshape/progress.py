@@ -11,9 +11,10 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import time
-from typing import IO, Iterator
+from collections.abc import Iterator
+from typing import IO
 
-_CURRENT: contextvars.ContextVar["Progress | None"] = contextvars.ContextVar("convshape_progress", default=None)
+_CURRENT: contextvars.ContextVar[Progress | None] = contextvars.ContextVar("convshape_progress", default=None)
 
 
 class Progress:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence, TypeVar, Union
+from typing import Any, TypeVar, Union
 
 Shape = tuple[int, ...]
 
@@ -23,7 +24,7 @@ MODEL_INPUT = -1
 from .rules import RULES, Rule  # noqa: E402,F401  (the rule registry lives in rules.py)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def op_family(op: str) -> tuple[str, int] | None:
     """Map a torch function name to (family, spatial dims); 0 dims means 'from the input'."""
     for prefix, fam in (
@@ -193,7 +194,8 @@ class NoArgs:
     """An op with nothing to record (a crop by slicing)."""
 
 
-LayerArgs = Union[ConvArgs, TransposeArgs, PoolArgs, UnpoolArgs, ResizeArgs, ShuffleArgs, AdaptiveArgs, PadArgs, MergeArgs, NoArgs]
+LayerArgs = Union[  # noqa: UP007 (a runtime alias; `|` needs Python 3.10 types at import)
+    ConvArgs, TransposeArgs, PoolArgs, UnpoolArgs, ResizeArgs, ShuffleArgs, AdaptiveArgs, PadArgs, MergeArgs, NoArgs]
 WINDOWED = (ConvArgs, PoolArgs, UnpoolArgs)
 """Arguments with a per-dim kernel, stride and padding."""
 
@@ -201,14 +203,14 @@ WINDOWED = (ConvArgs, PoolArgs, UnpoolArgs)
 A = TypeVar("A")
 
 
-def args_of(e: "LayerEvent", kind: type[A]) -> A:
+def args_of(e: LayerEvent, kind: type[A]) -> A:
     """``e.params`` as the argument record its op family has (a bug when it is not)."""
     if not isinstance(e.params, kind):
         raise TypeError(f"{e.name}: expected {kind.__name__}, got {type(e.params).__name__}")
     return e.params
 
 
-def resize_to_size(e: "LayerEvent") -> bool:
+def resize_to_size(e: LayerEvent) -> bool:
     """A resize to a given size (``F.interpolate(size=...)``, ``nn.Upsample(size=...)``)."""
     return isinstance(e.params, ResizeArgs) and e.params.size is not None
 

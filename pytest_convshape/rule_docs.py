@@ -13,8 +13,9 @@ fails when they differ from what this module prints. Pure: no torch.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from .rules import RULES, Rule
 

@@ -9,7 +9,7 @@ that case and leaves every other rule as the sweep wrote it. Pure: no torch, no 
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 
 def modular_range(valid: Iterable[int], domain: Sequence[int], label: str) -> str | None:

@@ -24,9 +24,9 @@ import io
 import os
 import re
 import tokenize
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from fnmatch import fnmatchcase
 from functools import lru_cache
-from typing import Callable, Iterable, Mapping, Sequence
 
 from . import codes
 from .records import Finding, SourceLocation, rule_matches

@@ -18,8 +18,9 @@ No torch here: the caller passes ``probe(size)``, which traces the model at one 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -763,7 +764,7 @@ def _fix_validity(program, n, vals, reach, conds, findings, dom, label, blocked)
         with_fixes = [int(v) for v in n[program.validity(n, ops)]]
     if convts and not blocked:
         ok = reach.copy()
-        for cause, c, u, d in conds:
+        for _cause, c, u, d in conds:
             if u in convts and d is not None:
                 up = program.events[u]
                 a = program._param_axis(up)

@@ -12,8 +12,9 @@ import contextlib
 import dataclasses
 import sys
 import weakref
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
 import torch
 from torch import nn
@@ -505,7 +506,7 @@ class _Recorder(TorchFunctionMode):
         except Exception:
             self._fail(name, op, operands, message)
             self.op_error = exc
-            raise exc
+            raise exc from None
         shapes = tuple(_shape(t) for t in operands)
         culprits = [i for i in range(len(operands)) if i != target_i and tuple(operands[i].shape[-ndim:]) != target]
         for i in culprits:
@@ -801,7 +802,7 @@ class Slots:
     """Some parameter is still uninitialised (a ``LazyConv*d``)."""
 
     @classmethod
-    def of(cls, model: nn.Module) -> "Slots":
+    def of(cls, model: nn.Module) -> Slots:
         modules = list(model.modules())
         slots = []
         lazy = False

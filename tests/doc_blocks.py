@@ -76,7 +76,7 @@ def blocks(page: str) -> list[Block]:
             while end < len(lines) and not lines[end].strip().startswith(fence.group("fence")):
                 end += 1
             indent = len(fence.group("indent"))
-            text = "\n".join(l[indent:] for l in lines[i + 1 : end]) + "\n"
+            text = "\n".join(ln[indent:] for ln in lines[i + 1 : end]) + "\n"
             out.append(Block(page, i + 1, fence.group("info") or "text", text, pending))
             pending = {}
             i = end + 1
@@ -116,13 +116,13 @@ def console_commands(text: str) -> list[Command]:
 def matches(expected: list[str], actual: list[str]) -> bool:
     """``expected`` lines against ``actual``: a ``...`` line matches any lines, ``...`` inside a
     line any text; trailing spaces and trailing empty lines do not count."""
-    exp = [l.rstrip() for l in expected]
-    act = [l.rstrip() for l in actual]
+    exp = [ln.rstrip() for ln in expected]
+    act = [ln.rstrip() for ln in actual]
     while exp and not exp[-1]:
         exp.pop()
     while act and not act[-1]:
         act.pop()
-    patterns = [None if l == "..." else re.compile("^" + ".*".join(re.escape(p) for p in l.split("...")) + "$") for l in exp]
+    patterns = [None if ln == "..." else re.compile("^" + ".*".join(re.escape(p) for p in ln.split("...")) + "$") for ln in exp]
 
     def go(i: int, j: int) -> bool:
         if i == len(patterns):

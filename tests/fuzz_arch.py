@@ -48,8 +48,9 @@ work and of models that fail); the verdict is always eager torch's.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -258,7 +259,7 @@ class _TfUp(nn.Module):
 
 
 class _TfSameNet(nn.Module):
-    def __init__(self, spec: "TfSameSpec"):
+    def __init__(self, spec: TfSameSpec):
         super().__init__()
         n, c = spec.ndim, spec.channels
         self.skip = spec.skip
@@ -356,7 +357,7 @@ class PmLevel:
 
 
 class _PadModeNet(nn.Module):
-    def __init__(self, spec: "PadModeSpec"):
+    def __init__(self, spec: PadModeSpec):
         super().__init__()
         n, c = spec.ndim, spec.channels
         self.skip = spec.skip
@@ -447,7 +448,7 @@ def padding_mode_specs(draw: Any) -> PadModeSpec:
 
 
 class _SharedNet(nn.Module):
-    def __init__(self, spec: "SharedSpec"):
+    def __init__(self, spec: SharedSpec):
         super().__init__()
         n, c = spec.ndim, spec.channels
         self.depth, self.skip = spec.depth, spec.skip
@@ -555,7 +556,7 @@ def shared_specs(draw: Any) -> SharedSpec:
 
 
 class _PatchNet(nn.Module):
-    def __init__(self, spec: "PatchSpec"):
+    def __init__(self, spec: PatchSpec):
         super().__init__()
         n, c = spec.ndim, spec.channels
         self.embed = CONV[n](spec.in_channels, c, spec.patch, stride=spec.patch)
@@ -679,7 +680,7 @@ def _regular_up(n: int, c: int, kind: str) -> nn.Module:
 
 
 class _ResizeCatNet(nn.Module):
-    def __init__(self, spec: "ResizeCatSpec"):
+    def __init__(self, spec: ResizeCatSpec):
         super().__init__()
         n, c = spec.ndim, spec.channels
         self.level, self.merge = spec.level, spec.merge
@@ -796,7 +797,7 @@ class _ParUp(nn.Module):
 
 
 class _ParallelNet(nn.Module):
-    def __init__(self, spec: "ParallelSpec"):
+    def __init__(self, spec: ParallelSpec):
         super().__init__()
         n, c = spec.ndim, spec.channels
         self.skip = spec.skip
@@ -893,7 +894,7 @@ class _IpUp(nn.Module):
 
 
 class _InterpNet(nn.Module):
-    def __init__(self, spec: "InterpSpec"):
+    def __init__(self, spec: InterpSpec):
         super().__init__()
         n, c = spec.ndim, spec.channels
         self.skip = spec.skip
@@ -982,7 +983,7 @@ class HLevel:
 
 
 class _HiddenNet(nn.Module):
-    def __init__(self, spec: "HiddenSpec"):
+    def __init__(self, spec: HiddenSpec):
         super().__init__()
         n, c = spec.ndim, spec.channels
         self.n = n
@@ -1066,7 +1067,7 @@ def hidden_specs(draw: Any) -> HiddenSpec:
 
 
 class _CompNet(nn.Module):
-    def __init__(self, spec: "CompSpec"):
+    def __init__(self, spec: CompSpec):
         super().__init__()
         n, c = spec.ndim, spec.channels
         self.n, self.final = n, spec.final
@@ -1160,7 +1161,7 @@ def compensated_specs(draw: Any) -> CompSpec:
 
 
 class _FractionNet(nn.Module):
-    def __init__(self, spec: "FractionSpec"):
+    def __init__(self, spec: FractionSpec):
         super().__init__()
         n, c = spec.ndim, spec.channels
         self.spec = spec
@@ -1279,7 +1280,7 @@ class _CodecUp(nn.Module):
 
 
 class _CodecNet(nn.Module):
-    def __init__(self, spec: "CodecSpec"):
+    def __init__(self, spec: CodecSpec):
         super().__init__()
         chans = [spec.channels * 2 ** i for i in range(len(spec.strides) + 1)]
         self.final_trim = spec.final_trim
@@ -1361,4 +1362,4 @@ def from_repr(text: str) -> Any:
 
     namespace = {cls.__name__: cls for cls in SPEC_CLASSES}
     namespace.update(ModelSpec=fm.ModelSpec, DownSpec=fm.DownSpec, UpSpec=fm.UpSpec, Illegal=fm.Illegal)
-    return eval(text, {"__builtins__": {}}, namespace)  # noqa: S307 - test-side reproduction of our own reprs
+    return eval(text, {"__builtins__": {}}, namespace)

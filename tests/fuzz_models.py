@@ -23,8 +23,9 @@ share of them round-trip); the fuzz test compares the linter with eager torch, n
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -129,7 +130,7 @@ class ModelSpec:
         not known, so only false errors and eager crashes are judged."""
         return all(_up_factor(u, d) == tuple(float(s) for s in d.stride) for d, u in self.levels)
 
-    def build(self, seed: int = 0) -> "FuzzNet":
+    def build(self, seed: int = 0) -> FuzzNet:
         return build(self, seed)
 
     def culprit(self) -> None:
@@ -144,7 +145,7 @@ class ModelSpec:
         return self.pairs()
 
 
-def _up_factor(u: "UpSpec", d: "DownSpec") -> tuple[float, ...]:
+def _up_factor(u: UpSpec, d: DownSpec) -> tuple[float, ...]:
     """How much an up scales each dim (MaxUnpool mirrors its pool)."""
     n = len(d.stride)
     if u.kind == "convT":
@@ -352,7 +353,7 @@ def _up_out(u: UpSpec, d: DownSpec, size: int, i: int) -> int:
     if u.kind == "convT":
         return _convt_out(u, size, i)
     if u.kind == "upsample":
-        return int(math.floor(size * u.scale[i]))
+        return math.floor(size * u.scale[i])
     if u.kind == "shuffle":
         return size * u.factor
     return (size - 1) * d.stride[i] - 2 * d.padding[i] + d.kernel[i]
@@ -576,9 +577,7 @@ def _illegal(draw: Any, spec: ModelSpec) -> Illegal:
         value = max(u.stride[dim], u.dilation[dim]) + draw(st.integers(0, 1))
     elif kind in ("negative_padding", "negative_output_padding"):
         value = -draw(st.integers(1, 2))
-    elif kind == "wrong_bias_size":
-        value = draw(st.sampled_from((-1, 1))) if spec.channels > 1 else 1
-    elif kind == "transpose_in_channels":
+    elif kind == "wrong_bias_size" or kind == "transpose_in_channels":
         value = draw(st.sampled_from((-1, 1))) if spec.channels > 1 else 1
     return Illegal(kind, target, dim, value)
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import dataclasses
 import typing
 
+import fuzz_models as fm
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-import fuzz_models as fm
 from pytest_convshape import check
 from pytest_convshape.api import InputError
 

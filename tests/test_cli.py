@@ -9,10 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from sample_models import AUTOENCODER
 
 from pytest_convshape import cli
-
-from sample_models import AUTOENCODER
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -212,5 +211,5 @@ def test_sizes_sweep_in_text_and_json(proj, capsys):
 
 def test_models_mode_sweeps_sizes_from_pyproject(proj, capsys):
     (proj / "pyproject.toml").write_text(GATE + 'sizes = { 2 = "20:40" }\n')
-    code, out, _ = run(capsys, "--format", "json")
+    _, out, _ = run(capsys, "--format", "json")
     assert all(m["sizes"]["2"]["range"] == [20, 40] for m in json.loads(out)["models"])

@@ -8,11 +8,10 @@ import json
 import textwrap
 
 import pytest
-
-from pytest_convshape import cli, progress
-
 from sample_models import AUTOENCODER
 from test_cli import forget_modules_under, run
+
+from pytest_convshape import cli, progress
 
 GOOD = ["models.py:Autoencoder", "--input", "1,1,28,28"]
 
@@ -227,15 +226,15 @@ def test_pyproject_inputs_and_the_fixture_agree_with_the_cli(proj, capsys, pytes
             """
         )
     )
-    code, out, _ = run(capsys, "--format", "json")
+    _, out, _ = run(capsys, "--format", "json")
     [gate] = json.loads(out)["models"]
-    code, out, _ = run(capsys, "multi.py:TinyDiffusion", "--input", "sample=1,3,16,16", "--input", "timestep=1:int64", "--format", "json")
+    _, out, _ = run(capsys, "multi.py:TinyDiffusion", "--input", "sample=1,3,16,16", "--input", "timestep=1:int64", "--format", "json")
     [target] = json.loads(out)["models"]
     assert gate["findings"] == target["findings"] and gate["input"] == target["input"]
 
     import torch
-
     from multi import TinyDiffusion
+
     from pytest_convshape import check
 
     report = check(TinyDiffusion(), example_inputs={"sample": torch.zeros(1, 3, 16, 16), "timestep": torch.tensor([10])})
@@ -369,8 +368,8 @@ def test_a_3d_input_of_a_model_that_adds_its_own_dim_is_not_called_unbatched(pro
 
 def test_a_sweep_of_a_named_input_leaves_the_model_untouched(proj):
     import torch
-
     from multi import TinyDiffusion
+
     from pytest_convshape import check, progress
 
     model = TinyDiffusion(output_padding=1)

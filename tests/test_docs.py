@@ -17,16 +17,15 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
-
+import tomllib
 from doc_blocks import PAGES, ROOT, Block, blocks, console_commands, matches
+from test_plugin import warm_imports  # noqa: F401  (fixture: pytester's in-process runs re-import nothing heavy)
+
 from pytest_convshape import cli, rule_docs
 from pytest_convshape.rules import RULES
-
-from test_plugin import warm_imports  # noqa: F401  (fixture: pytester's in-process runs re-import nothing heavy)
 
 PENDING = {
     "CS206": "the engine does not report merge-size-mismatch yet (issue 9, the precision rewrite)",
@@ -121,7 +120,7 @@ class _Page:
 
     def _python(self, block: Block) -> None:
         with self._inside(python_path=True), contextlib.redirect_stdout(io.StringIO()):
-            exec(compile(block.text, block.where, "exec"), {"__name__": "__doc_block__"})  # noqa: S102 - our own docs
+            exec(compile(block.text, block.where, "exec"), {"__name__": "__doc_block__"})
         self._forget()
 
     def _bash(self, block: Block) -> None:
@@ -291,8 +290,8 @@ def test_readme_setup_commands_match_ci(capsys, monkeypatch):
 
 
 def _is_install(text: str) -> bool:
-    lines = [l.split("#")[0].strip() for l in text.splitlines() if l.split("#")[0].strip()]
-    return bool(lines) and all(l.startswith("pip install ") for l in lines)
+    lines = [ln.split("#")[0].strip() for ln in text.splitlines() if ln.split("#")[0].strip()]
+    return bool(lines) and all(ln.startswith("pip install ") for ln in lines)
 
 
 def test_install_commands_name_this_package_and_cpu_torch():
@@ -387,7 +386,7 @@ def _steps(workflow: str) -> list[dict[str, str]]:
     """The steps of a workflow as {key: value} (``run: |`` blocks joined; ``with:`` keys kept
     as ``with.KEY``). Enough YAML for the workflow in docs/ci.md."""
     lines = workflow.splitlines()
-    start = next(i for i, l in enumerate(lines) if l.strip() == "steps:")
+    start = next(i for i, ln in enumerate(lines) if ln.strip() == "steps:")
     steps: list[dict[str, str]] = []
     block_key, block_indent, parent = None, 0, ""
     for line in lines[start + 1 :]:

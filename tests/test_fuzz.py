@@ -64,22 +64,36 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
-import torch
-from hypothesis import HealthCheck, Phase, example, given, seed, settings
-from torch import nn
-
 import fuzz_arch as fa
 import fuzz_models as fm
-from fuzz_arch import (  # noqa: F401 - for eval of reprs
-    CodecSpec, CompSpec, FractionSpec, HiddenSpec, HLevel, InterpSpec, IpLevel, PadModeSpec, ParallelSpec, ParLevel,
-    PatchSpec, PmLevel, ResizeCatSpec, SharedSpec, TfLevel, TfSameSpec,
+import pytest
+import torch
+from fuzz_arch import (
+    CodecSpec,
+    CompSpec,
+    FractionSpec,
+    HiddenSpec,
+    HLevel,
+    InterpSpec,
+    IpLevel,
+    PadModeSpec,
+    ParallelSpec,
+    ParLevel,
+    PatchSpec,
+    PmLevel,
+    ResizeCatSpec,
+    SharedSpec,
+    TfLevel,
+    TfSameSpec,
 )
-from fuzz_models import DownSpec, Illegal, ModelSpec, UpSpec  # noqa: F401 - for eval of reprs
+from fuzz_models import DownSpec, Illegal, ModelSpec, UpSpec
+from hypothesis import HealthCheck, Phase, example, given, seed, settings
+from torch import nn
+from zoo import _verify
+
 from pytest_convshape import check
 from pytest_convshape import trace as tracing
 from pytest_convshape.api import InputError
-from zoo import _verify
 
 SHAPE_CODES = {"CS101", "CS102", "CS103", "CS301", "CS302", "CS303"}
 """Findings whose ``expected``/``actual`` are a down's input and an up's output."""
@@ -188,7 +202,7 @@ def eager(model: nn.Module, x: torch.Tensor, forced: dict[str, tuple[int, ...]] 
         with torch.no_grad():
             y = _first(model(x))
         rec.output = None if y is None else tuple(y.shape)
-    except Exception as exc:  # noqa: BLE001 - the oracle's verdict
+    except Exception as exc:
         rec.error = exc
         rec.where = stack[-1] if stack else ""
     finally:
@@ -328,7 +342,7 @@ def judge(spec: Any) -> Outcome:
     try:
         model = spec.build()
         xs = _inputs(spec, model)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         out.add("harness", f"building the model raised {_error_text(exc)}")
         return out
     x = xs[0]
@@ -339,7 +353,7 @@ def judge(spec: Any) -> Outcome:
         report = check(model, input_size=spec.input_shape)
     except InputError as exc:
         lint_error = exc
-    except Exception as exc:  # noqa: BLE001 - any other exception is a linter bug
+    except Exception as exc:
         out.add("crash", f"check() raised {_error_text(exc)}")
         out.tags.append("linter-raised")
     for d in fm.differences(before, fm.snapshot(model)) + fm.global_differences(globals_before, fm.global_state()):
@@ -387,7 +401,7 @@ def judge(spec: Any) -> Outcome:
     try:
         str(report)
         json.dumps(report.to_dict())
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         out.add("crash", f"rendering the report raised {_error_text(exc)}")
 
     # ---- verdict
@@ -430,7 +444,7 @@ def judge(spec: Any) -> Outcome:
         raw = tracing.run(model, (torch.empty(spec.input_shape, device="meta"),), {}, device="meta")
         for p in _compare_events(raw.result.events, plain, "raw trace"):
             out.add("shape", p)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         out.add("crash", f"the raw trace raised {_error_text(exc)}")
     forced_events = [e for e in report.events if e.forced_shape is not None]
     forced = {e.name: _spatial(e.forced_shape, n) for e in forced_events}
@@ -495,15 +509,15 @@ def judge(spec: Any) -> Outcome:
         ev = next((e for e in report.events if e.name == f.up), None)
         if ev is None or m is None:
             continue
-        if f.code in SHAPE_CODES and isinstance(m, _UNPOOL) and "pass output_size=" in f.message:
-            if not _unpool_output_size_accepted(model, f, ev.in_shapes[0]):
-                out.add("unpool", f"{f.code} on {f.up} suggests output_size= for {f.expected}, eager rejects it")
+        if (f.code in SHAPE_CODES and isinstance(m, _UNPOOL) and "pass output_size=" in f.message
+                and not _unpool_output_size_accepted(model, f, ev.in_shapes[0])):
+            out.add("unpool", f"{f.code} on {f.up} suggests output_size= for {f.expected}, eager rejects it")
         # CS102 says no output_padding is offered: none reaches ``expected``, or one does but
         # the message says why it is not offered (a module called at several levels that need
         # different values; the re-trace with every fix applied does not bear it out).
-        if f.code == "CS102" and isinstance(m, nn.modules.conv._ConvTransposeNd) and f.expected is not None:
-            if "not offered as a fix" not in f.message and not _cs102_confirmed(model, f, tuple(ev.in_shapes[0])):
-                out.add("cs102", f"CS102 on {f.up}: a legal output_padding does reach {f.expected} in eager")
+        if (f.code == "CS102" and isinstance(m, nn.modules.conv._ConvTransposeNd) and f.expected is not None
+                and "not offered as a fix" not in f.message and not _cs102_confirmed(model, f, tuple(ev.in_shapes[0]))):
+            out.add("cs102", f"CS102 on {f.up}: a legal output_padding does reach {f.expected} in eager")
     return out
 
 
@@ -557,7 +571,7 @@ def _check_fixes(spec: Any, model: nn.Module, x: torch.Tensor, report: Any, fixe
         elif not virtual:
             try:
                 relint = check(fixed, input_size=spec.input_shape)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 out.add("crash", f"check() of the fixed model raised {_error_text(exc)}")
             else:
                 still = [f"{g.code} {g.layer or g.up}" for g in relint.errors]
@@ -894,7 +908,7 @@ def test_fuzz_long(request: pytest.FixtureRequest, shard: int) -> None:
         t0 = time.perf_counter()
         try:
             outcome = judge(spec)
-        except Exception as exc:  # noqa: BLE001 - a harness bug: counted, the run goes on
+        except Exception as exc:
             outcome = Outcome(family, problems=[("harness", f"judge() raised {_error_text(exc)}")])
         c["seconds"] += time.perf_counter() - t0
         c["models"] += 1

@@ -14,8 +14,7 @@ import pytest
 import torch
 from torch import nn
 
-from pytest_convshape import check
-from pytest_convshape import cli
+from pytest_convshape import check, cli
 from pytest_convshape import trace as tracing
 from pytest_convshape.api import InternalError
 

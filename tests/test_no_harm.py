@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import textwrap
 
+import fuzz_models as fm
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-import fuzz_models as fm
 from pytest_convshape import check
 from pytest_convshape.api import InputError
 
@@ -103,7 +103,7 @@ def _lint_unharmed(model: nn.Module, **kwargs):
     before, globals_before = fm.snapshot(model), fm.global_state()
     try:
         result = check(model, **kwargs)
-    except Exception as exc:  # noqa: BLE001 - some scenarios raise on purpose
+    except Exception as exc:
         result = exc
     changed = fm.differences(before, fm.snapshot(model)) + fm.global_differences(globals_before, fm.global_state())
     assert not changed, "\n".join(changed)

@@ -10,17 +10,15 @@ two input sets for the U-Net, one of which fails).
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import sys
 from pathlib import Path
 
 import pytest
+from test_plugin import warm_imports  # noqa: F401  (fixture)
 
 from pytest_convshape import cli
-
-from test_plugin import warm_imports  # noqa: F401  (fixture)
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "project"
 
@@ -82,11 +80,11 @@ def project(tmp_path, monkeypatch):
 
 def _check_faces(root: Path) -> list[dict]:
     import torch
-
-    from pytest_convshape import check
     from shapes_demo.audio import AudioAutoencoder
     from shapes_demo.unet import DiffusionUNet
     from shapes_demo.vae import VAE
+
+    from pytest_convshape import check
 
     config = root / "pyproject.toml"
     reports = [

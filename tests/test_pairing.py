@@ -72,7 +72,7 @@ def test_bad_explicit_pairs_are_value_errors(pair, message):
 
 def test_a_container_named_in_pairs_is_explained():
     model = nn.Sequential(nn.Sequential(nn.Conv2d(1, 1, 3, 2, 1), nn.ReLU()), nn.ConvTranspose2d(1, 1, 3, 2, 1, output_padding=1))
-    with pytest.raises(ValueError, match="is a container; name one of its layers: 0.0"):
+    with pytest.raises(ValueError, match=r"is a container; name one of its layers: 0\.0"):
         check(model, input_size=(1, 1, 16, 16), pairs=[("0", "1")])
     with pytest.raises(ValueError, match="not a conv, pooling or upsampling layer"):
         check(model, input_size=(1, 1, 16, 16), pairs=[("0.1", "1")])

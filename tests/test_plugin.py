@@ -10,8 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-import torch  # noqa: F401  (imported once here: pytester's in-process runs must not re-import it)
-
+import torch
 from sample_models import AUTOENCODER
 
 GOLDEN = Path(__file__).parent / "golden"

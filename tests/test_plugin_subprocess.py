@@ -6,7 +6,6 @@ import json
 import re
 
 import pytest
-
 from test_plugin import AUTOENCODER, FIXTURE_TESTS, GATE, warm_imports  # noqa: F401  (fixture)
 
 NO_TORCH = """

@@ -19,7 +19,6 @@ The linter's report is computed once per case and shared by tests 2-4.
 from __future__ import annotations
 
 import pytest
-
 from precision import _judge as J
 from precision import _oracle as O
 

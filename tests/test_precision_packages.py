@@ -20,7 +20,6 @@ pytest.importorskip("einops")  # MONAI's ViT blocks (UNETR) need it
 
 import torch  # noqa: E402
 from monai.networks import nets  # noqa: E402
-
 from precision import _judge as J  # noqa: E402
 from precision import _oracle as O  # noqa: E402
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
+import bad_inputs
 import pytest
 
-import bad_inputs
 from pytest_convshape.records import RULES
 
 API_TYPES = ("ValueError", "TypeError", "InputError")

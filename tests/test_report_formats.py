@@ -9,11 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from sample_models import AUTOENCODER
 
 from pytest_convshape.records import RULES, Finding, Fix, LayerEvent, SourceLocation
 from pytest_convshape.report import Report, render_github, render_json, render_sarif, render_summary
-
-from sample_models import AUTOENCODER
 
 GOLDEN = Path(__file__).parent / "golden"
 

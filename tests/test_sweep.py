@@ -8,11 +8,10 @@ import re
 import pytest
 import torch
 from torch import nn
+from zoo import _verify
 
 from pytest_convshape import check
 from pytest_convshape.sweep import describe_sizes
-from zoo import _verify
-
 
 # ------------------------------------------------------------------------------ rules
 

@@ -8,9 +8,9 @@ against eager torch on its own, so this test compares the linter with eager grou
 from __future__ import annotations
 
 import pytest
+from zoo import _verify
 
 from pytest_convshape import check
-from zoo import _verify
 
 ZOO = _verify.zoo_names()
 
@@ -90,7 +90,7 @@ def test_zoo_clean_models_have_no_errors_and_fixes_round_trip(name):
             model, zoo.INPUT, pairs, probes=getattr(zoo, "PROBES", None),
             example=zoo.example_input() if hasattr(zoo, "example_input") else None,
         )
-    for (down, up), s in shapes.items():
+    for (_down, up), s in shapes.items():
         if up in fixed_ups:
             assert s["round_trip"], f"{up}: fix did not round-trip in eager: {s}"
     # the linter agrees the fixed model is clean for every fixed pair
