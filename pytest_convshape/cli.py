@@ -21,6 +21,7 @@ import sys
 from typing import Any, Sequence
 
 from . import __version__
+from .sizes_text import SizeRangeError, parse_size_range
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 FORMATS = ("text", "json", "github", "sarif")
@@ -72,17 +73,15 @@ def parse_sizes(items: Sequence[str] | None) -> dict[Any, tuple[int, int, int]] 
     out: dict[Any, tuple[int, int, int]] = {}
     for text in items:
         key, sep, spec = text.partition("=")
+        syntax = f"--sizes {text!r}: expected [NAME.]DIM=FIRST:LAST[:STEP], for example 2=8:512"
+        if not sep or not _SIZES_KEY.match(key.strip()):
+            raise UsageError(syntax)
         try:
-            nums = [int(p) for p in spec.split(":")] if sep else []
-        except ValueError:
-            nums = []
-        if not _SIZES_KEY.match(key.strip()) or len(nums) not in (2, 3):
-            raise UsageError(f"--sizes {text!r}: expected [NAME.]DIM=FIRST:LAST[:STEP], for example 2=8:512")
-        first, last, step = nums[0], nums[1], nums[2] if len(nums) == 3 else 1
-        if first < 1 or last < first or step < 1:
-            raise UsageError(f"--sizes {text!r}: expected 1 <= FIRST <= LAST and STEP >= 1")
+            size_range = parse_size_range(spec)
+        except SizeRangeError as exc:
+            raise UsageError(syntax if exc.syntax else f"--sizes {text!r}: {exc}") from None
         key = key.strip()
-        out[int(key) if key.isdigit() else key] = (first, last, step)
+        out[int(key) if key.isdigit() else key] = size_range
     return out
 
 

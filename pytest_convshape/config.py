@@ -39,6 +39,7 @@ from . import codes as selectors
 from .inputspec import InputSet, InputSpec, InputSpecError, from_toml_set
 from .inputspec import describe as describe_inputs
 from .records import fmt_shape, plural
+from .sizes_text import SizeRangeError, parse_size_range
 
 TABLE = "tool.convshape"
 TOP_KEYS = ("select", "extend-select", "ignore", "per-module-ignores", "fail-on", "collect", "src", "models")
@@ -361,22 +362,11 @@ class _Checker:
             if not dim_part.isdigit() or not 2 <= int(dim_part) < rank:
                 allowed = ", ".join(str(d) for d in range(2, rank)) or "none (the inputs have no spatial dims)"
                 raise self.fail(sub, f"{dim_part} is not a spatial dim of the inputs; allowed: {allowed}", spec)
-            nums: list[Any] = []
-            if isinstance(spec, str):
-                try:
-                    nums = [int(p) for p in spec.split(":")]
-                except ValueError:
-                    nums = []
-            elif isinstance(spec, list):
-                nums = spec
-            if not (len(nums) in (2, 3) and all(isinstance(n, int) and not isinstance(n, bool) for n in nums)):
-                raise self.fail(sub, hint, spec)
-            first, last, step = nums[0], nums[1], nums[2] if len(nums) == 3 else 1
-            if first < 1 or last < first or step < 1:
-                raise self.fail(sub, "expected 1 <= FIRST <= LAST and STEP >= 1", spec)
-            if (last - first) // step + 1 > 1_000_000:
-                raise self.fail(sub, "at most 1,000,000 sizes per dim", spec)
-            out.append((dim_text, (first, last, step)))
+            try:
+                size_range = parse_size_range(spec if isinstance(spec, (str, list)) else None)
+            except SizeRangeError as exc:
+                raise self.fail(sub, hint if exc.syntax else str(exc), spec) from None
+            out.append((dim_text, size_range))
         return tuple(out)
 
     def pairs(self, value: Any, key: str) -> tuple[tuple[str, str], ...]:

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from .records import Shape, dim_labels, fmt_shape
+from .sizes_text import SizeRangeError, parse_size_range
 
 
 class InputError(ValueError):
@@ -381,34 +382,13 @@ def call_view(
 
 
 def _domain(spec: Any, dim: int) -> list[int]:
-    where = f"sizes[{dim}]"
-    if isinstance(spec, range):
-        values = list(spec)
-    elif isinstance(spec, str):
-        parts = spec.split(":")
-        try:
-            nums = [int(p) for p in parts]
-        except ValueError:
-            nums = []
-        if len(nums) not in (2, 3):
-            raise ValueError(f"{where} = {spec!r}: expected FIRST:LAST or FIRST:LAST:STEP, e.g. 8:512")
-        values = list(range(nums[0], nums[1] + 1, nums[2] if len(nums) == 3 else 1)) if (len(nums) < 3 or nums[2] > 0) else []
-        if len(nums) == 3 and nums[2] <= 0:
-            raise ValueError(f"{where} = {spec!r}: the step must be a positive int")
-    elif isinstance(spec, (tuple, list)) and len(spec) in (2, 3) and all(isinstance(v, int) and not isinstance(v, bool) for v in spec):
-        step = spec[2] if len(spec) == 3 else 1
-        if step <= 0:
-            raise ValueError(f"{where} = {spec!r}: the step must be a positive int")
-        values = list(range(spec[0], spec[1] + 1, step))
-    else:
-        raise ValueError(f"{where} = {spec!r}: expected (first, last), (first, last, step), 'first:last[:step]' or a range")
-    if not values:
-        raise ValueError(f"{where} = {spec!r}: the range is empty (the first size is above the last)")
-    if values[0] < 1:
-        raise ValueError(f"{where} = {spec!r}: sizes start at 1")
-    if len(values) > 1_000_000:
-        raise ValueError(f"{where} = {spec!r}: at most 1,000,000 sizes per dim")
-    return values
+    try:
+        first, last, step = parse_size_range(spec)
+    except SizeRangeError as exc:
+        hint = "expected (first, last), (first, last, step), 'first:last[:step]' or a range"
+        reason = hint if exc.syntax and not isinstance(spec, str) else str(exc)
+        raise ValueError(f"sizes[{dim}] = {spec!r}: {reason}") from None
+    return list(range(first, last + 1, step))
 
 
 

@@ -47,3 +47,46 @@ def readable_rule(rule: str, valid: Iterable[int] | None, domain: Sequence[int],
     if valid is None or not rule.startswith(f"{label} in {{"):
         return rule
     return modular_range(valid, domain, label) or rule
+
+
+MAX_SIZES = 1_000_000
+"""At most this many sizes per swept dim."""
+
+
+class SizeRangeError(ValueError):
+    """A size range that cannot be swept; ``syntax`` when it is not FIRST:LAST[:STEP] at all
+    (each face then shows its own example of the form)."""
+
+    def __init__(self, reason: str, *, syntax: bool = False):
+        super().__init__(reason)
+        self.syntax = syntax
+
+
+def parse_size_range(spec: object) -> tuple[int, int, int]:
+    """The one reader of a size range for every face: ``"8:512"``, ``"8:512:8"``, ``[8, 512]``,
+    ``(8, 512, 8)`` or ``range(8, 513, 8)`` -> ``(first, last, step)``."""
+    nums: list[object] = []
+    if isinstance(spec, range):
+        if len(spec) == 0 or spec.step < 1:
+            raise SizeRangeError("the range is empty (the first size is above the last)")
+        nums = [spec.start, spec[-1], spec.step]
+    elif isinstance(spec, str):
+        try:
+            nums = [int(p) for p in spec.split(":")]
+        except ValueError:
+            nums = []
+    elif isinstance(spec, (list, tuple)):
+        nums = list(spec)
+    if len(nums) not in (2, 3) or not all(isinstance(n, int) and not isinstance(n, bool) for n in nums):
+        raise SizeRangeError("expected FIRST:LAST or FIRST:LAST:STEP, e.g. 8:512", syntax=True)
+    first, last = int(nums[0]), int(nums[1])  # type: ignore[call-overload]
+    step = int(nums[2]) if len(nums) == 3 else 1  # type: ignore[call-overload]
+    if step < 1:
+        raise SizeRangeError("the step must be a positive int")
+    if last < first:
+        raise SizeRangeError("the range is empty (the first size is above the last)")
+    if first < 1:
+        raise SizeRangeError("sizes start at 1")
+    if (last - first) // step + 1 > MAX_SIZES:
+        raise SizeRangeError(f"at most {MAX_SIZES:,} sizes per dim")
+    return first, last, step

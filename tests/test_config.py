@@ -200,7 +200,7 @@ BAD = {
     ),
     "sizes bad range": (
         M + 'sizes = { 2 = "64:8" }\n',
-        'pyproject.toml: tool.convshape.models[0].sizes.2 = "64:8": expected 1 <= FIRST <= LAST and STEP >= 1',
+        'pyproject.toml: tool.convshape.models[0].sizes.2 = "64:8": the range is empty (the first size is above the last)',
     ),
     "sizes not a table": (
         M + 'sizes = "8:64"\n',
