@@ -6,25 +6,14 @@ import copy
 import dataclasses
 import weakref
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import torch
-from torch import nn
+if TYPE_CHECKING:
+    from torch import nn
 
 from . import trace as tracing
 from .branches import never_ran
-from .inputs import (
-    InputError,
-    batch_dim_problem,
-    call_mismatch,
-    call_view,
-    forward_inputs,
-    input_problem,
-    refuse_jit,
-    validate_codes,
-    validate_pairs,
-    validate_sizes,
-)
+from .inputs import InputError, call_mismatch, validate_codes, validate_pairs
 from .lint import Linter, Pass, Verdict
 from .locate import site_of
 from .pairing import MERGE_OPS, find_pairs, resolve_explicit
@@ -34,93 +23,32 @@ from .progress import current as current_progress
 from .progress import describe_sweep
 from .records import ERROR, Finding, LayerEvent, Shape, first_line, fmt_shape, resize_to_size
 from .report import Report
+from .tensors import (
+    Described,
+    batch_dim_problem,
+    call_view,
+    cpu_model,
+    first_tensor,
+    forward_inputs,
+    input_problem,
+    meta_limited,
+    real_inputs,
+    refuse_jit,
+    sized_like,
+    unwrap,
+    validate_sizes,
+)
 
 __all__ = ["InputError", "InternalError", "check", "unwrap", "validate_codes"]
 
-_META_LIMITS = (
-    "meta",
-    "data-dependent",
-    "data dependent",
-    "item()",
-    "same device",
-    "cannot copy out",
-    "unbacked",
-    "nonzero",
-    "could not run",
-    "not implemented",
-    "fake impl",  # torch.library custom ops without register_fake
-    "fake kernel",
-)
 
 
-def unwrap(model: Any) -> nn.Module:
-    """The plain module behind ``torch.compile`` and ``DataParallel``-style wrappers."""
-    seen = 0
-    while seen < 8:
-        seen += 1
-        if hasattr(model, "_orig_mod") and isinstance(model._orig_mod, nn.Module):
-            model = model._orig_mod
-        elif isinstance(model, nn.Module) and type(model).__name__ in ("DataParallel", "DistributedDataParallel") and isinstance(getattr(model, "module", None), nn.Module):
-            model = model.module
-        else:
-            break
-    if isinstance(model, type) and issubclass(model, nn.Module):
-        raise TypeError(
-            f"check() needs a module instance, got the class {model.__module__}.{model.__qualname__}; "
-            f"build it first: check({model.__qualname__}(...), ...)"
-        )
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"check() needs a torch.nn.Module, got {type(model).__module__}.{type(model).__qualname__}")
-    return model
 
 
-def _meta_limited(exc: BaseException) -> bool:
-    if isinstance(exc, NotImplementedError):
-        return True
-    text = str(exc).lower()
-    return any(m in text for m in _META_LIMITS)
 
 
-def _real_inputs(args: tuple, kwargs: dict, seed: int = 0) -> tuple[tuple, dict]:
-    gen = torch.Generator().manual_seed(seed)
-
-    def real(t: Any) -> Any:
-        if not isinstance(t, torch.Tensor):
-            return t
-        if t.device.type == "meta":
-            if t.is_floating_point():
-                return torch.rand(t.shape, generator=gen, dtype=t.dtype)
-            return torch.zeros(t.shape, dtype=t.dtype)
-        return t.detach().to("cpu")
-
-    from torch.utils._pytree import tree_map
-
-    return tree_map(real, args), tree_map(real, kwargs)
 
 
-def _cpu_model(model: nn.Module, builder: Callable[[], nn.Module] | None) -> tuple[nn.Module, str]:
-    """A model with real CPU weights for the fallback pass, and how it was obtained."""
-    tensors = list(model.parameters()) + list(model.buffers())
-    if all(t.device.type == "cpu" for t in tensors):
-        return model, "the model's own weights"
-    if builder is not None:
-        return builder(), "a CPU build of the model"
-    clone = copy.deepcopy(model)
-    gen = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for module in clone.modules():
-            for name, t in list(module._parameters.items()) + list(module._buffers.items()):
-                if t is None:
-                    continue
-                if t.device.type == "meta":
-                    real = torch.randn(t.shape, generator=gen).to(t.dtype) * 0.02 if t.is_floating_point() else torch.zeros(t.shape, dtype=t.dtype)
-                else:
-                    real = t.detach().to("cpu")
-                if name in module._parameters:
-                    module._parameters[name] = nn.Parameter(real, requires_grad=False)
-                else:
-                    module._buffers[name] = real
-    return clone, "a CPU copy of the model"
 
 
 class InternalError(RuntimeError):
@@ -175,75 +103,11 @@ def _bug(located_on: nn.Module, bug: BaseException) -> InternalError:
     )
 
 
-class _Described:
-    """What describes a model for tracing: its meta stand-ins for the parameters and buffers,
-    its slots and the module-to-name map. Built once and kept with the model between checks
-    while its modules, parameters and buffers stay the same objects (checked on each use)."""
-
-    _cache: ClassVar[weakref.WeakKeyDictionary[nn.Module, _Described]] = weakref.WeakKeyDictionary()
-
-    def __new__(cls, model: nn.Module) -> _Described:
-        try:
-            known = cls._cache.get(model)
-        except TypeError:  # not weak-referenceable
-            known = None
-        if known is not None and known._unchanged():
-            return known
-        made = super().__new__(cls)
-        made._init(model)
-        try:
-            cls._cache[model] = made
-        except TypeError:
-            pass
-        return made
-
-    def __init__(self, model: nn.Module):
-        pass  # set up in __new__ (a cached description is returned as it is)
-
-    def _init(self, model: nn.Module) -> None:
-        self.model = model
-        self._names: dict[int, str] | None = None
-        self._slots: tracing.Slots | None = None
-        self._meta: list[Any] | None = None
-        self._shape: list[tuple[Any, int, int, int]] = []
-        self._kinds: list[tuple[Any, Any]] = []
-
-    def _unchanged(self) -> bool:
-        """The same modules with the same parameters, buffers and children as when described."""
-        if self._slots is None:
-            return True
-        for m, n_modules, n_params, n_buffers in self._shape:
-            if len(m._modules) != n_modules or len(m._parameters) != n_params or len(m._buffers) != n_buffers:
-                return False
-        for (module, kind, name, tensor), (shape, dtype) in zip(self._slots.slots, self._kinds):
-            current = getattr(module, kind).get(name)
-            if current is not tensor or nn.parameter.is_lazy(current) or current.shape != shape or current.dtype != dtype:
-                return False  # also a .data swapped for another shape
-        return True
-
-    def lazy(self) -> bool:
-        """Some parameter is still uninitialised (a ``LazyConv*d``)."""
-        self._describe()
-        return bool(self._slots and self._slots.lazy)
-
-    def _describe(self) -> None:
-        if self._names is None:
-            self._names = tracing.module_names(self.model)
-            self._slots = tracing.Slots.of(self.model)
-            self._shape = [(m, len(m._modules), len(m._parameters), len(m._buffers)) for m in self._slots.modules]
-            self._kinds = [(t.shape, t.dtype) for _, _, _, t in self._slots.slots]
-
-    def run(self, args: tuple, kwargs: dict, device: str, overrides: Mapping[str, Shape] | None = None) -> tracing.Outcome:
-        self._describe()
-        if device == "meta" and self._meta is None:
-            self._meta = self._slots.stand_ins(lambda t: torch.empty(t.shape, dtype=t.dtype, device="meta"))  # type: ignore[union-attr]
-        return tracing.run(self.model, args, kwargs, device=device, overrides=overrides, slots=self._slots,
-                           stand_ins=self._meta if device == "meta" else None, names=self._names)
 
 
-def _first_trace(model: nn.Module, located_on: nn.Module, args: tuple, kwargs: dict, device: str, desc: _Described | None = None) -> tracing.Outcome:
+def _first_trace(model: nn.Module, located_on: nn.Module, args: tuple, kwargs: dict, device: str, desc: Described | None = None) -> tracing.Outcome:
     try:
-        return (desc or _Described(model)).run(args, kwargs, device)
+        return (desc or Described(model)).run(args, kwargs, device)
     except tracing.LinterBug as bug:
         raise _bug(located_on, bug) from bug
 
@@ -257,10 +121,10 @@ def lint_once(
     device: str,
     sites: _Sites | None = None,
     first: tracing.Outcome | None = None,
-    desc: _Described | None = None,
+    desc: Described | None = None,
 ) -> Verdict:
     """The verdict for one input: trace, pair, re-trace under hypotheses, prove the fixes."""
-    described = desc if desc is not None and desc.model is model else _Described(model)
+    described = desc if desc is not None and desc.model is model else Described(model)
 
     def trace(overrides: Mapping[str, Shape]) -> tracing.Outcome:
         try:
@@ -328,19 +192,19 @@ def check(
     if progress is not None:
         progress.start(describe_sweep(domains, call.args[0].dim()))
     args, kwargs, described = call.args, call.kwargs, call.described
-    desc = _Described(model)
+    desc = Described(model)
     if desc.lazy():
         model = copy.deepcopy(model)  # lazy modules initialise themselves on the first call
-        desc = _Described(model)
+        desc = Described(model)
 
     device, fallback = "meta", ""
     outcome = _first_trace(model, located_on, args, kwargs, "meta", desc)
-    if outcome.exception is not None and _meta_limited(outcome.exception):
-        real_model, how = _cpu_model(model, cpu_builder)
+    if outcome.exception is not None and meta_limited(outcome.exception):
+        real_model, how = cpu_model(model, cpu_builder)
         fallback = f"{type(outcome.exception).__name__}: {first_line(outcome.exception)}"
-        args, kwargs = _real_inputs(args, kwargs)
+        args, kwargs = real_inputs(args, kwargs)
         model, device = real_model, "cpu"
-        desc = _Described(model)
+        desc = Described(model)
         outcome = _first_trace(model, located_on, args, kwargs, "cpu", desc)
         fallback = f"{fallback} (used {how})"
     if outcome.exception is not None and outcome.failure is not None and outcome.failure.events_before == 0:
@@ -407,18 +271,14 @@ def _sweep(domains, model, located_on, explicit, args, kwargs, device, sites, ve
     base_input = args[0]
 
     def at(dim: int, size: int) -> Any:
-        shape = list(base_input.shape)
-        shape[dim] = size
-        if device == "meta":
-            return torch.empty(shape, dtype=base_input.dtype, device="meta")
-        return torch.rand(shape, generator=torch.Generator().manual_seed(0), dtype=base_input.dtype)
+        return sized_like(base_input, dim, size, device)
 
     restoring = bool(verdict.final.output_restores())
 
     def raw_at(dim: int) -> Callable[[int], Probe]:
         def probe(size: int) -> Probe:
             try:
-                outcome = (desc or _Described(model)).run((at(dim, size),) + tuple(args[1:]), kwargs, device)
+                outcome = (desc or Described(model)).run((at(dim, size),) + tuple(args[1:]), kwargs, device)
             except tracing.LinterBug as bug:
                 raise _bug(located_on, bug) from bug
             return _raw_probe(size, outcome, None, restoring)
@@ -457,13 +317,13 @@ def _unfixable(f: Finding) -> bool:
     return f.severity == ERROR and f.fix is None and f.code in ("CS102", "CS103", "CS206")
 
 
-def _with_sizes_that_work(findings: list[Finding], model: nn.Module, args: tuple, kwargs: dict, device: str, verdict: Verdict, desc: _Described | None = None) -> list[Finding]:
+def _with_sizes_that_work(findings: list[Finding], model: nn.Module, args: tuple, kwargs: dict, device: str, verdict: Verdict, desc: Described | None = None) -> list[Finding]:
     """For errors no output_padding fixes: the input sizes near this one for which eager torch
     runs and the model gives back its input's size, per spatial dim the error is about (a
     symbolic size program over a window, checked against a few raw traces)."""
     from .sweep import Probe, sweep_dim
 
-    x = args[0] if args and isinstance(args[0], torch.Tensor) else None
+    x = first_tensor(args)
     if x is None or x.dim() < 3 or (verdict.first.output_restores() is not False and not verdict.final.output_restores()):
         return findings
     rank = x.dim()
@@ -481,11 +341,9 @@ def _with_sizes_that_work(findings: list[Finding], model: nn.Module, args: tuple
         domain = list(range(max(1, base_size - 2 * factor), base_size + 2 * factor + 1))
 
         def probe(size: int, i: int = i) -> Probe:
-            shape = list(x.shape)
-            shape[2 + i] = size
-            xs = torch.empty(shape, dtype=x.dtype, device="meta") if device == "meta" else torch.rand(shape, generator=torch.Generator().manual_seed(0), dtype=x.dtype)
+            xs = sized_like(x, 2 + i, size, device)
             try:
-                out = (desc or _Described(model)).run((xs,) + tuple(args[1:]), kwargs, device)
+                out = (desc or Described(model)).run((xs,) + tuple(args[1:]), kwargs, device)
             except tracing.LinterBug:
                 return Probe(size, (), (), (), True)
             return _raw_probe(size, out, 2 + i - rank)

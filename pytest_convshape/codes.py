@@ -49,10 +49,15 @@ def suggestion(selector: str) -> str | None:
     return codes[0] if codes else None
 
 
-def unknown_message(selector: Any, where: str) -> str:
+def unknown_reason(selector: Any) -> str:
+    """Why ``selector`` is refused, with a did-you-mean when one is close."""
     close = suggestion(selector) if isinstance(selector, str) else None
     hint = f"; did you mean {close!r}?" if close else ""
-    return f"{where}: unknown rule {selector!r}{hint} ({HINT})"
+    return f"unknown rule {selector!r}{hint} ({HINT})"
+
+
+def unknown_message(selector: Any, where: str) -> str:
+    return f"{where}: {unknown_reason(selector)}"
 
 
 def resolve(selector: Any, where: str) -> str:

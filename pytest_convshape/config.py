@@ -282,9 +282,7 @@ class _Checker:
         for c in value:
             resolved = selectors.resolve_or_none(c)
             if resolved is None:
-                close = selectors.suggestion(c)
-                hint = f"; did you mean {close!r}?" if close else ""
-                raise self.fail(key, f"unknown rule {c!r}{hint} ({selectors.HINT})", value)
+                raise self.fail(key, selectors.unknown_reason(c), value)
             out.append(resolved)
         return tuple(out)
 

@@ -174,7 +174,7 @@ def lint(
     """``check()`` of a model the linter built (``loader.Built``) for one input set, under the
     merged settings ``policy``: the one path of the CI gate and of ``convshape TARGET``."""
     from .api import check
-    from .inputs import example_inputs_of
+    from .tensors import example_inputs_of
 
     report = check(
         built.model,

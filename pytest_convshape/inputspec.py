@@ -16,7 +16,7 @@ pyproject.toml::
     inputs = [{ ... }, { ... }]              # several input sets: one check each
 
 ``check()`` gets the set as ``input_size`` (one float tensor) or ``example_inputs`` (built on
-the meta device by ``inputs.example_inputs``).
+the meta device by ``tensors.example_inputs_of``).
 """
 
 from __future__ import annotations

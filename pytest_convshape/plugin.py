@@ -9,7 +9,8 @@ only when pyproject.toml mentions ``convshape``.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -211,7 +212,7 @@ def _from_testpaths(config: pytest.Config) -> bool:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
     outcome = yield
     failed = call.excinfo.value if call.excinfo is not None else None
     if isinstance(failed, ConvshapeFailed):
@@ -238,7 +239,7 @@ class _Recorder:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         crash = getattr(report, "convshape_crash", None)
         if crash and isinstance(report.longrepr, str):  # shipped by a pytest-xdist worker as text
-            report.longrepr = _FailureRepr(report.longrepr, _Crash(*crash))
+            report.longrepr = _FailureRepr(report.longrepr, _Crash(*crash))  # type: ignore[assignment]  # duck-typed TerminalRepr
         found = getattr(report, "convshape_reports", None)
         if report.when == "teardown" and found:
             self.state.reports.extend((report.nodeid, i, entry) for i, entry in enumerate(found))
@@ -270,12 +271,10 @@ class _Recorder:
             for line in render_summary(models):
                 terminalreporter.write_line(line)
         if self.state.report_path:
+            from .records import plural
+
             shown = _display(self.state.report_path, self.config)
-            terminalreporter.write_line(f"convshape: wrote {shown} ({_count(len(models), 'model check')})")
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+            terminalreporter.write_line(f"convshape: wrote {shown} ({plural(len(models), 'model check')})")
 
 
 # --------------------------------------------------------------------------- the fixture
