@@ -140,7 +140,7 @@ def conv_output_size(
     ``<= 0`` exactly when eager raises ("Kernel size can't be greater than actual input size").
     """
     _check(size, kernel, stride, padding, dilation)
-    return conv_formula(size, kernel, stride, padding, dilation)
+    return int(conv_formula(size, kernel, stride, padding, dilation))
 
 
 def _pool(
@@ -195,7 +195,7 @@ def conv_transpose_output_size(
     """
     _check(size, kernel, stride, padding, dilation)
     _check_int("output_padding", output_padding)
-    return conv_transpose_formula(size, kernel, stride, padding, dilation, output_padding)
+    return int(conv_transpose_formula(size, kernel, stride, padding, dilation, output_padding))
 
 
 # --------------------------------------------------------------------------- output_padding
@@ -271,7 +271,7 @@ def max_unpool_output_size(size: int, kernel: int, stride: int, padding: int = 0
     Eager raises when it is negative; 0 gives an empty tensor.
     """
     _check(size, kernel, stride, padding, 1)
-    return max_unpool_formula(size, kernel, stride, padding)
+    return int(max_unpool_formula(size, kernel, stride, padding))
 
 
 def max_unpool_size_range(

@@ -33,13 +33,16 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import codes as selectors
 from .inputspec import InputSet, InputSpec, InputSpecError, from_toml_set
 from .inputspec import describe as describe_inputs
 from .records import fmt_shape, plural
 from .sizes_text import SizeRangeError, parse_size_range
+
+if TYPE_CHECKING:
+    from .policy import Policy
 
 TABLE = "tool.convshape"
 TOP_KEYS = ("select", "extend-select", "ignore", "per-module-ignores", "fail-on", "collect", "src", "models")
@@ -127,7 +130,7 @@ class Settings:
         """Folders to put on ``sys.path`` for module targets (``src``, relative to the root)."""
         return [str((self.root / folder).resolve()) for folder in self.src if (self.root / folder).is_dir()]
 
-    def policy(self, model: ModelSpec | None = None) -> Any:
+    def policy(self, model: ModelSpec | None = None) -> Policy:
         """The ``policy.Policy`` these settings give (for one model entry: with its own
         ``ignore`` and ``per-module-ignores`` added)."""
         from .policy import Policy
@@ -158,7 +161,8 @@ def _toml_loads(text: str) -> dict[str, Any]:
         import tomllib
     else:  # pragma: no cover
         import tomli as tomllib
-    return tomllib.loads(text)
+    loaded: dict[str, Any] = tomllib.loads(text)
+    return loaded
 
 
 def mentions_table(text: str) -> bool:

@@ -90,7 +90,7 @@ def globs_of(value: Any, where: str) -> Globs:
 
 
 def fail_on_of(value: Any, where: str) -> str:
-    if value not in FAIL_ON:
+    if not isinstance(value, str) or value not in FAIL_ON:
         raise ValueError(f"{where}: expected one of {', '.join(repr(v) for v in FAIL_ON)}, got {value!r}")
     return value
 

@@ -229,7 +229,7 @@ def render_quiet(reports: Sequence[Report]) -> str:
 
 def render_statistics(reports: Sequence[Report]) -> str:
     """Findings per rule, most frequent first: ``   3  CS101  error    shape-not-restored``."""
-    from .records import RULES
+    from .rules import RULES
 
     per_code: dict[str, int] = {}
     for r in reports:
@@ -259,7 +259,7 @@ def sweep_rules(sweep: Any) -> dict[str, Any]:
 
 
 def _sweep_dict(sweep: Any) -> dict[str, Any]:
-    out = sweep.to_dict()
+    out: dict[str, Any] = sweep.to_dict()
     rules = sweep_rules(sweep)
     out["rule"] = rules["rule"]
     if "with_fixes" in out:
@@ -338,7 +338,7 @@ def render_sarif(reports: Sequence[Report]) -> str:
     import hashlib
 
     from . import __version__
-    from .records import RULES
+    from .rules import RULES
 
     from .rule_docs import sarif_rule
 
@@ -431,7 +431,7 @@ def render_json_models(models: Sequence[dict[str, Any]]) -> str:
 def render_summary(models: Sequence[dict[str, Any]]) -> list[str]:
     """The pytest terminal summary: totals, counts per code, one line per finding with its
     location. Works on ``Report.to_dict()`` entries (what pytest-xdist workers ship)."""
-    from .records import RULES
+    from .rules import RULES
 
     findings = [(m, f) for m in models for f in m.get("findings", [])]
     failed = sum(1 for m in models if not m.get("ok", True))
