@@ -347,7 +347,7 @@ def test_development_commands():
         if line.strip() and not line.strip().startswith("#")
     ]
     assert commands
-    pytest_options = _options(ROOT / "tests" / "conftest.py") | {"-n"}  # -n: pytest-xdist, a test extra
+    pytest_options = _options(ROOT / "tests" / "conftest.py") | {"-n", "-m"}  # -n: pytest-xdist, a test extra; -m: pytest
     import importlib.util
 
     assert importlib.util.find_spec("xdist") is not None

@@ -6,6 +6,7 @@ alone; torch only by the modules of the trace side. Read from the sources with `
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ TORCH_SIDE = {"trace", "fastshape", "tensors", "loader", "locate", "branches"}
 annotations only, under ``if TYPE_CHECKING:``, do not count)."""
 
 
+@functools.lru_cache(maxsize=None)
 def _imports(module: str) -> tuple[set[str], set[str]]:
     """(package modules, outside top-level packages) that ``module`` imports anywhere."""
     tree = ast.parse((PACKAGE / f"{module}.py").read_text(), filename=f"{module}.py")
