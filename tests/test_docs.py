@@ -363,7 +363,8 @@ def test_development_commands():
         args = argv[3:] if module else argv[2:]
         flags = [a.split("=")[0] for a in args if a.startswith("-")]
         if module == "pytest":
-            assert all((ROOT / a.split("::")[0]).exists() for a in args if not a.startswith("-") and not a.isdigit()), command
+            paths = [a for prev, a in zip(["-"] + args, args) if not a.startswith("-") and prev not in ("-m", "-k", "-n")]
+            assert all((ROOT / a.split("::")[0]).exists() for a in paths), command
             declared = pytest_options
         else:
             spec = importlib.util.find_spec(module) if module else None
