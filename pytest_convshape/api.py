@@ -179,76 +179,109 @@ def check(
         per_module_ignores=per_module_ignores, fail_on=fail_on,
     )
     explicit = validate_pairs(pairs)
+    run = _prepare(model, input_size, example_inputs, sizes, cpu_builder)
+    outcome = _trace_first(run)
+    sites = _Sites(run.located_on)
+    verdict = lint_once(run.model, run.located_on, explicit, run.args, run.kwargs, run.device, sites, outcome, run.desc)
+    findings = _all_findings(verdict, run.fallback)
+    sweeps: list[Any] = []
+    if run.domains:
+        sweeps = _sweep(run.domains, run.model, run.located_on, explicit, run.args, run.kwargs, run.device, sites, verdict, findings, run.desc)
+        findings = _with_holds_for(findings, sweeps)
+    elif any(_unfixable(f) for f in findings):
+        findings = _with_sizes_that_work(findings, run.model, run.args, run.kwargs, run.device, verdict, run.desc)
+    if run.progress is not None:
+        run.progress.done()
+    report = _report(run, verdict, findings, sweeps, target)
+    problem = batch_dim_problem(run.located_on, run.given, report.findings)
+    if problem:
+        raise InputError(problem)
+    if not any(f.code == "CS903" for f in report.findings):
+        report = dataclasses.replace(report, never_ran=never_ran(run.located_on, report.events))
+    return apply_policy(report, rules)
+
+
+@dataclasses.dataclass
+class _Run:
+    """One check's model and forward call, as traced: the user's module (``located_on``, where
+    layers are looked up), the module traced (a view that feeds the swept input, or a CPU copy
+    for the fallback pass), the inputs and the device."""
+
+    located_on: nn.Module
+    model: nn.Module
+    given: Any
+    """The forward call as the user gave it (``tensors.CallInputs``)."""
+    args: tuple
+    kwargs: dict
+    described: str
+    domains: dict[int, list[int]]
+    desc: Described
+    cpu_builder: Callable[[], nn.Module] | None
+    progress: Any = None
+    device: str = "meta"
+    fallback: str = ""
+
+
+def _prepare(model: nn.Module, input_size: Any, example_inputs: Any, sizes: Any, cpu_builder: Callable[[], nn.Module] | None) -> _Run:
+    """The forward call check() makes, with the swept input fed through a view of the model."""
     call = forward_inputs(model, input_size, example_inputs)
     swept, domains = validate_sizes(sizes, call)
-    located_on = model
+    located_on, given = model, call
     progress = current_progress() if domains else None
     on_call = progress.tick if progress is not None else None
-    given = call
     model, call = call_view(model, given, swept, on_call)
     if cpu_builder is not None and model is not located_on:
         build_cpu = cpu_builder
         cpu_builder = lambda: call_view(build_cpu(), given, swept, on_call)[0]  # noqa: E731
     if progress is not None:
         progress.start(describe_sweep(domains, call.args[0].dim()))
-    args, kwargs, described = call.args, call.kwargs, call.described
     desc = Described(model)
     if desc.lazy():
         model = copy.deepcopy(model)  # lazy modules initialise themselves on the first call
         desc = Described(model)
+    return _Run(located_on, model, given, call.args, call.kwargs, call.described, domains, desc, cpu_builder, progress)
 
-    device, fallback = "meta", ""
-    outcome = _first_trace(model, located_on, args, kwargs, "meta", desc)
+
+def _trace_first(run: _Run) -> tracing.Outcome:
+    """The first trace, on the meta device, or on a real CPU copy when the model cannot run on
+    meta (``run`` then holds the copy, real inputs and why); an input that does not fit the
+    model is an ``InputError``."""
+    outcome = _first_trace(run.model, run.located_on, run.args, run.kwargs, "meta", run.desc)
     if outcome.exception is not None and meta_limited(outcome.exception):
-        real_model, how = cpu_model(model, cpu_builder)
-        fallback = f"{type(outcome.exception).__name__}: {first_line(outcome.exception)}"
-        args, kwargs = real_inputs(args, kwargs)
-        model, device = real_model, "cpu"
-        desc = Described(model)
-        outcome = _first_trace(model, located_on, args, kwargs, "cpu", desc)
-        fallback = f"{fallback} (used {how})"
+        real_model, how = cpu_model(run.model, run.cpu_builder)
+        reason = f"{type(outcome.exception).__name__}: {first_line(outcome.exception)}"
+        run.args, run.kwargs = real_inputs(run.args, run.kwargs)
+        run.model, run.device, run.desc = real_model, "cpu", Described(real_model)
+        outcome = _first_trace(run.model, run.located_on, run.args, run.kwargs, "cpu", run.desc)
+        run.fallback = f"{reason} (used {how})"
     if outcome.exception is not None and outcome.failure is not None and outcome.failure.events_before == 0:
         f = outcome.failure
         raise InputError(
-            f"input {described} does not fit the model: "
-            + (input_problem(located_on, f.where, f.in_shapes[0] if f.in_shapes else ())
-               or f"{f.op} in {f.where or type(model).__name__} (input {', '.join(fmt_shape(s) for s in f.in_shapes[:1])}) raised: {f.message}")
+            f"input {run.described} does not fit the model: "
+            + (input_problem(run.located_on, f.where, f.in_shapes[0] if f.in_shapes else ())
+               or f"{f.op} in {f.where or type(run.model).__name__} (input {', '.join(fmt_shape(s) for s in f.in_shapes[:1])}) raised: {f.message}")
         ) from None
     if outcome.exception is not None and not outcome.result.events and call_mismatch(outcome.exception):
         raise InputError(
-            f"input {described} does not fit the model's forward(): {first_line(outcome.exception)}; "
+            f"input {run.described} does not fit the model's forward(): {first_line(outcome.exception)}; "
             f"give the inputs it needs as example_inputs (a tuple of positional inputs or a dict of keyword inputs)"
         ) from None
+    return outcome
 
-    sites = _Sites(located_on)
-    verdict = lint_once(model, located_on, explicit, args, kwargs, device, sites, outcome, desc)
-    findings = _all_findings(verdict, fallback)
-    sweeps: list[Any] = []
-    if domains:
-        sweeps = _sweep(domains, model, located_on, explicit, args, kwargs, device, sites, verdict, findings, desc)
-        findings = _with_holds_for(findings, sweeps)
-    elif any(_unfixable(f) for f in findings):
-        findings = _with_sizes_that_work(findings, model, args, kwargs, device, verdict, desc)
-    name = target or f"{type(located_on).__module__}.{type(located_on).__qualname__}"  # not the compile/DataParallel wrapper
-    if progress is not None:
-        progress.done()
+
+def _report(run: _Run, verdict: Verdict, findings: list[Finding], sweeps: list[Any], target: str | None) -> Report:
+    located_on = run.located_on  # named after the user's module, not the compile/DataParallel wrapper
     final = verdict.final
-    report = Report(
-        target=name,
-        input=described,
+    return Report(
+        target=target or f"{type(located_on).__module__}.{type(located_on).__qualname__}",
+        input=run.described,
         findings=tuple(sorted(findings, key=_finding_order(final.events))),
         pairs=tuple(final.pairs),
         events=final.events,
-        device=device,
-        fallback_reason=fallback,
+        device=run.device,
+        fallback_reason=run.fallback,
         sizes=tuple(sweeps),
     )
-    problem = batch_dim_problem(located_on, given, report.findings)
-    if problem:
-        raise InputError(problem)
-    if not any(f.code == "CS903" for f in report.findings):
-        report = dataclasses.replace(report, never_ran=never_ran(located_on, report.events))
-    return apply_policy(report, rules)
 
 
 def _all_findings(verdict: Verdict, fallback: str) -> list[Finding]:
