@@ -459,12 +459,27 @@ class _Mirror:
         )
 
     def _up(self, e: LayerEvent) -> None:
-        g = self.graph
+        if self._sibling_or_named(e):
+            return
+        free = [k for k, level in enumerate(self.stack) if level.first.name not in self.taken and level.first.ndim == e.ndim]
+        if not self.chain and resize_to_size(e) and self._resize_to_level(e, free):
+            return
+        if not free:
+            self._unpaired(e, "no downsampling layer left to pair with")
+            return
+        if not self.chain and resize_to_size(e):
+            # a resize to a size that no level took here (a constant written for one input
+            # size): it is meant to undo the most recent level
+            self._pair(e, free[-1], "mirror order (a resize to a fixed size)")
+            return
+        self._by_scale(e, free)
+
+    def _sibling_or_named(self, e: LayerEvent) -> bool:
+        """A parallel branch of the previous up (the same level), or an up named in ``pairs``."""
         if self.last_up is not None and not self.chain and self._siblings(self.last_up[0], e) and e.name not in self.pairs:
-            # a parallel branch of the previous up: the same level
             prev = self.last_up[1]
             self.pairs[e.name] = Pair(prev.down, e.name, prev.evidence, prev.detail, via=prev.via)
-            return
+            return True
         if e.name in self.pairs:
             partner = self.pairs[e.name].down
             self._close_chain()
@@ -473,34 +488,31 @@ class _Mirror:
                     del self.stack[k:]
                     break
             self.last_up = (e, self.pairs[e.name])
-            return
-        free = [k for k, level in enumerate(self.stack) if level.first.name not in self.taken and level.first.ndim == e.ndim]
-        if not self.chain and resize_to_size(e):
-            # a resize to a given size declares its target: the level whose input it gives back
-            exact = [k for k in free if g.level_input(self.stack[k].first) == e.out_spatial]
-            if exact:
-                self._pair(e, exact[-1], "mirror order by shape (it gives back this layer's input size)")
-                return
-            # several resizes to one size (a decode head bringing every stage to the first one):
-            # a level used up before still is the one whose input they give back
-            before = [d for d in g.downs() if d.index < e.index and d.ndim == e.ndim and g.level_input(d) == e.out_spatial]
-            if before:
-                self.pairs[e.name] = Pair(before[-1].name, e.name, "mirror", "by shape (it gives back this layer's input size)")
-                self.last_up = (e, self.pairs[e.name])
-                return
-        if not free:
-            self._close_chain()
-            self.pairs[e.name] = Pair(None, e.name, "none", "no downsampling layer left to pair with")
-            self.last_up = None
-            return
+            return True
+        return False
+
+    def _resize_to_level(self, e: LayerEvent, free: list[int]) -> bool:
+        """A resize to a given size declares its target: the level whose input it gives back."""
+        g = self.graph
+        exact = [k for k in free if g.level_input(self.stack[k].first) == e.out_spatial]
+        if exact:
+            self._pair(e, exact[-1], "mirror order by shape (it gives back this layer's input size)")
+            return True
+        # several resizes to one size (a decode head bringing every stage to the first one):
+        # a level used up before still is the one whose input they give back
+        before = [d for d in g.downs() if d.index < e.index and d.ndim == e.ndim and g.level_input(d) == e.out_spatial]
+        if before:
+            self.pairs[e.name] = Pair(before[-1].name, e.name, "mirror", "by shape (it gives back this layer's input size)")
+            self.last_up = (e, self.pairs[e.name])
+            return True
+        return False
+
+    def _by_scale(self, e: LayerEvent, free: list[int]) -> None:
+        """Pair by scale factor: the most recent level, a chain of ups that undoes it together,
+        or one up that undoes several levels at once."""
         top = free[-1]
-        if not self.chain and resize_to_size(e):
-            # a resize to a size that no level took here (a constant written for one input
-            # size): it is meant to undo the most recent level
-            self._pair(e, top, "mirror order (a resize to a fixed size)")
-            return
         want = self.stack[top].factor
-        have = g.factor(e)
+        have = self.graph.factor(e)
         if self.chain:
             have = _times(self._chain_factor(), have)
         if same_factor(have, want):
@@ -510,7 +522,6 @@ class _Mirror:
             self.chain.append(e)  # part of a chain of ups that undoes this level together
             self.last_up = None
             return
-        # an up that undoes several levels at once
         product = want
         for k in range(len(free) - 2, -1, -1):
             product = _times(product, self.stack[free[k]].factor)
@@ -519,8 +530,11 @@ class _Mirror:
                 return
             if not _below(product, have):
                 break
+        self._unpaired(e, "no downsampling level with a matching scale factor")
+
+    def _unpaired(self, e: LayerEvent, why: str) -> None:
         self._close_chain()
-        self.pairs[e.name] = Pair(None, e.name, "none", "no downsampling level with a matching scale factor")
+        self.pairs[e.name] = Pair(None, e.name, "none", why)
         self.last_up = None
 
     def _chain_factor(self) -> Factor:
