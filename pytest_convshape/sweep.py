@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -717,7 +717,17 @@ def _uniform_output_padding(program: SizeProgram, n: np.ndarray, today: list[int
     return out
 
 
-def _fix_validity(program, n, vals, reach, conds, findings, dom, label, blocked):
+class FixesOverRange(NamedTuple):
+    """What the fixes do over the swept range."""
+
+    per_fix: list[FixValidity]
+    with_fixes: list[int] | None
+    """The sizes that work with every suggested output_padding applied (None: no fix)."""
+    with_output_size: list[int] | None
+    """The sizes that work with ``output_size=`` passed to every paired transposed conv."""
+
+
+def _fix_validity(program, n, vals, reach, conds, findings, dom, label, blocked) -> FixesOverRange:
     """Per fixable finding: where its output_padding holds; and the whole model with all fixes,
     and with output_size= on every transposed convolution."""
     fixed_ops: dict[int, tuple[int, ...]] = {}
@@ -725,37 +735,11 @@ def _fix_validity(program, n, vals, reach, conds, findings, dom, label, blocked)
         if f.fix is not None and f.fix.layer in program.index:
             fixed_ops[program.index[f.fix.layer]] = f.fix.output_padding
     reach_sizes = [int(v) for v in n[reach]]
-    results: list[FixValidity] = []
     pair_of = {u: d for d, u in program.pairs}
-    for u, ops in fixed_ops.items():
-        if u not in pair_of:
-            continue
-        d = pair_of[u]
-        up = program.events[u]
-        a = program._param_axis(up)
-        p = args_of(up, TransposeArgs)
-        x = vals.ins[u][0]
-        target = vals.ins[d][0]
-        holds = ar.conv_transpose_formula(x, p.kernel_size[a], p.stride[a], p.padding[a], p.dilation[a], ops[a]) == target
-        holds_sizes = [int(v) for v in n[reach & holds]]
-        text = f"output_padding={fmt_value(ops)} restores {label} for {describe_sizes(holds_sizes, reach_sizes, label)}"
-        if len(holds_sizes) < len(reach_sizes):
-            limit = max(p.stride[a], p.dilation[a])
-            per_op = []
-            for op in range(limit):
-                ok = ar.conv_transpose_formula(x, p.kernel_size[a], p.stride[a], p.padding[a], p.dilation[a], op) == target
-                sizes = [int(v) for v in n[reach & ok]]
-                if sizes:
-                    per_op.append(f"output_padding={op} for {describe_sizes(sizes, reach_sizes, label)}")
-            low = ar.conv_transpose_formula(x, p.kernel_size[a], p.stride[a], p.padding[a], p.dilation[a], 0)
-            by_size = (target >= np.maximum(low, 1)) & (target <= low + p.stride[a] - 1)
-            os_sizes = [int(v) for v in n[reach & by_size]]
-            text += (
-                f"; no single output_padding serves every {label} in {dom[0]}..{dom[-1]} ({'; '.join(per_op)}); "
-                f"pass output_size=<input of {program.events[d].name}>.shape[-{up.ndim}:] to {up.name} in forward "
-                f"for {describe_sizes(os_sizes, reach_sizes, label)}, or document and assert {describe_sizes(holds_sizes, reach_sizes, label)}"
-            )
-        results.append(FixValidity(up.name, text, tuple(holds_sizes)))
+    results = [
+        _one_fix(program, n, vals, reach, reach_sizes, u, pair_of[u], ops, dom, label)
+        for u, ops in fixed_ops.items() if u in pair_of
+    ]
     with_fixes = None
     with_os = None
     convts = {u for d, u in program.pairs if program.nodes[u].family == "conv_transpose"}
@@ -765,15 +749,46 @@ def _fix_validity(program, n, vals, reach, conds, findings, dom, label, blocked)
     if convts and not blocked:
         ok = reach.copy()
         for _cause, c, u, d in conds:
-            if u in convts and d is not None:
-                up = program.events[u]
-                a = program._param_axis(up)
-                p = args_of(up, TransposeArgs)
-                x = vals.ins[u][0]
-                low = ar.conv_transpose_formula(x, p.kernel_size[a], p.stride[a], p.padding[a], p.dilation[a], 0)
-                target = vals.ins[d][0]
-                ok &= (target >= np.maximum(low, 1)) & (target <= low + p.stride[a] - 1)
-            else:
-                ok &= c
+            ok &= _output_size_reaches(program, vals, u, d) if u in convts and d is not None else c
         with_os = [int(v) for v in n[ok]]
-    return results, with_fixes, with_os
+    return FixesOverRange(results, with_fixes, with_os)
+
+
+def _output_size_reaches(program, vals, u, d):
+    """Per size: whether some output_padding (what ``output_size=`` picks) makes up ``u`` give
+    back what down ``d`` took."""
+    up = program.events[u]
+    a = program._param_axis(up)
+    p = args_of(up, TransposeArgs)
+    low = ar.conv_transpose_formula(vals.ins[u][0], p.kernel_size[a], p.stride[a], p.padding[a], p.dilation[a], 0)
+    target = vals.ins[d][0]
+    return (target >= np.maximum(low, 1)) & (target <= low + p.stride[a] - 1)
+
+
+def _one_fix(program, n, vals, reach, reach_sizes, u, d, ops, dom, label) -> FixValidity:
+    """Where one fix's output_padding holds, and when no single value serves the range, the
+    value per size and the output_size= alternative."""
+    up = program.events[u]
+    a = program._param_axis(up)
+    p = args_of(up, TransposeArgs)
+    x = vals.ins[u][0]
+    target = vals.ins[d][0]
+
+    def gives(op: int):
+        return ar.conv_transpose_formula(x, p.kernel_size[a], p.stride[a], p.padding[a], p.dilation[a], op)
+
+    holds_sizes = [int(v) for v in n[reach & (gives(ops[a]) == target)]]
+    text = f"output_padding={fmt_value(ops)} restores {label} for {describe_sizes(holds_sizes, reach_sizes, label)}"
+    if len(holds_sizes) < len(reach_sizes):
+        per_op = []
+        for op in range(max(p.stride[a], p.dilation[a])):
+            sizes = [int(v) for v in n[reach & (gives(op) == target)]]
+            if sizes:
+                per_op.append(f"output_padding={op} for {describe_sizes(sizes, reach_sizes, label)}")
+        os_sizes = [int(v) for v in n[reach & _output_size_reaches(program, vals, u, d)]]
+        text += (
+            f"; no single output_padding serves every {label} in {dom[0]}..{dom[-1]} ({'; '.join(per_op)}); "
+            f"pass output_size=<input of {program.events[d].name}>.shape[-{up.ndim}:] to {up.name} in forward "
+            f"for {describe_sizes(os_sizes, reach_sizes, label)}, or document and assert {describe_sizes(holds_sizes, reach_sizes, label)}"
+        )
+    return FixValidity(up.name, text, tuple(holds_sizes))
