@@ -302,34 +302,41 @@ def build(target: str, kwargs: Mapping[str, Any] | None = None, *, meta: bool = 
             kind = "class" if isinstance(obj, type) else "factory"
             raise BuildError(f"target {target!r}: {kind} {getattr(obj, '__name__', repr(obj))}(**{kwargs!r}) raised {_user_error(exc)}") from exc
 
-    if meta:
-        try:
-            with torch.device("meta"), recording_construction():
-                model = make()
-        except BuildError as exc:
-            if not _wants_cuda(exc):
-                raise
-            # the constructor asks for CUDA on a machine without it: build on meta anyway
-            try:
-                with torch.device("meta"), _DeviceRedirect("meta"), recording_construction():
-                    model = make()
-            except BuildError:
-                raise BuildError(f"{exc}; {_cuda_hint(obj)}") from exc
-
-            def make_on_cpu() -> Any:
-                with _DeviceRedirect("cpu"):
-                    return make()
-
-            if not isinstance(model, nn.Module):
-                raise LoadError(
-                    f"target {target!r} gave a {type(model).__module__}.{type(model).__qualname__}, not a torch.nn.Module"
-                ) from None
-            return Built(model, make_on_cpu)
-    else:
+    if not meta:
         with recording_construction():
-            model = make()
+            return Built(_module_from(target, make()), make)
+    try:
+        with torch.device("meta"), recording_construction():
+            return Built(_module_from(target, make()), make)
+    except BuildError as exc:
+        if not _wants_cuda(exc):
+            raise
+        return _built_without_cuda(target, obj, make, exc)
+
+
+def _module_from(target: str, model: Any) -> Any:
+    from torch import nn
+
     if not isinstance(model, nn.Module):
-        raise LoadError(
-            f"target {target!r} gave a {type(model).__module__}.{type(model).__qualname__}, not a torch.nn.Module"
-        )
-    return Built(model, make)
+        raise LoadError(f"target {target!r} gave a {type(model).__module__}.{type(model).__qualname__}, not a torch.nn.Module")
+    return model
+
+
+def _built_without_cuda(target: str, obj: Any, make: Callable[[], Any], exc: BuildError) -> Built:
+    """The constructor asks for CUDA on a machine without it: build on meta anyway (and on the
+    CPU for a fallback pass)."""
+    import torch
+
+    from .locate import recording_construction
+
+    try:
+        with torch.device("meta"), _DeviceRedirect("meta"), recording_construction():
+            model = make()
+    except BuildError:
+        raise BuildError(f"{exc}; {_cuda_hint(obj)}") from exc
+
+    def make_on_cpu() -> Any:
+        with _DeviceRedirect("cpu"):
+            return make()
+
+    return Built(_module_from(target, model), make_on_cpu)
