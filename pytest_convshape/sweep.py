@@ -600,7 +600,7 @@ def sweep_dim(
     try:
         program = SizeProgram(base, axis, probes)
         result = _symbolic(program, dom, label, base, findings, probes, this_dim_only)
-        return _sweep(dim, label, dom, "symbolic", *result)
+        return _sweep(dim, label, dom, "symbolic", result)
     except Untrusted as why:
         if not trace_each:
             return None
@@ -612,7 +612,19 @@ def sweep_dim(
     return SizeSweep(dim, label, tuple(dom), tuple(valid), describe_sizes(valid, dom, label), "per-size", note=note)
 
 
-def _sweep(dim: int, label: str, dom: list[int], method: str, valid: list[int], restrictions, fixes, with_fixes, with_os, alternatives) -> SizeSweep:
+class SymbolicResult(NamedTuple):
+    """What the size program says over the swept range."""
+
+    valid: list[int]
+    restrictions: list[Restriction]
+    fixes: FixesOverRange
+    alternatives: list[tuple[str, list[int]]]
+    """A uniform change (an output_padding for every size) and the sizes it makes work."""
+
+
+def _sweep(dim: int, label: str, dom: list[int], method: str, result: SymbolicResult) -> SizeSweep:
+    valid, restrictions, alternatives = result.valid, result.restrictions, result.alternatives
+    fixes, with_fixes, with_os = result.fixes
     return SizeSweep(
         dim=dim,
         label=label,
@@ -635,7 +647,7 @@ def _static_block(findings: Sequence[Finding]) -> bool:
     return any(f.code in ("CS201", "CS202", "CS203", "CS205") for f in findings)
 
 
-def _symbolic(program: SizeProgram, dom: list[int], label: str, base: Probe, findings: Sequence[Finding], probes: Sequence[Probe], this_dim_only: bool = False):
+def _symbolic(program: SizeProgram, dom: list[int], label: str, base: Probe, findings: Sequence[Finding], probes: Sequence[Probe], this_dim_only: bool = False) -> SymbolicResult:
     n = np.array(dom, dtype=np.int64)
     vals = program.evaluate(n)
     reach, conds = program.conditions(vals, n)
@@ -671,9 +683,9 @@ def _symbolic(program: SizeProgram, dom: list[int], label: str, base: Probe, fin
                 )
             )
     # the fixes set every dim, so an error in the held dims does not block them
-    fixes, with_fixes, with_os = _fix_validity(program, n, vals, reach, conds, findings, dom, label, static)
+    fixes = _fix_validity(program, n, vals, reach, conds, findings, dom, label, static)
     alternatives = [] if blocked else _uniform_output_padding(program, n, valid)
-    return valid, restrictions, fixes, with_fixes, with_os, alternatives
+    return SymbolicResult(valid, restrictions, fixes, alternatives)
 
 
 def _held_failure(program: SizeProgram, base: Probe) -> bool:
