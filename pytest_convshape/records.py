@@ -92,6 +92,11 @@ class SourceLocation:
     def __str__(self) -> str:
         return f"{display_path(self.file)}:{self.line}"
 
+    def to_dict(self) -> dict[str, Any]:
+        """``{"file": ..., "line": ...}``, the file as ``str()`` shows it (relative to the
+        working directory when below it, ``/`` as separator)."""
+        return {"file": display_path(self.file).replace(os.sep, "/"), "line": self.line}
+
 
 def display_path(path: str) -> str:
     """A path relative to the working directory when it lies below it, else as given."""
@@ -320,6 +325,7 @@ class Finding:
             "fix": self.fix.to_dict() if self.fix else None,
             "message": self.message,
             "location": str(self.location) if self.location else None,
+            "source": self.location.to_dict() if self.location else None,
             "layer": self.layer,
             "suggestions": list(self.suggestions),
             "detail": self.detail,

@@ -290,8 +290,13 @@ def render_sizes(sweep: Any) -> list[str]:
     return lines
 
 
+JSON_SCHEMA = 1
+"""The version of the JSON contract (docs/json-sarif.md); raised when a key changes meaning or
+goes away, not when one is added."""
+
+
 def render_json(reports: Sequence[Report]) -> str:
-    return json.dumps({"models": [r.to_dict() for r in reports]}, indent=2)
+    return render_json_models([r.to_dict() for r in reports])
 
 
 _GITHUB_LEVEL = {ERROR: "error", WARNING: "warning", INFO: "notice"}
@@ -333,17 +338,14 @@ def render_sarif(reports: Sequence[Report]) -> str:
 
     Each result carries a ``partialFingerprints`` value built from the code, the target, the
     input and the layer (not the line), so an alert survives edits above it and closes when the
-    finding goes away.
+    finding goes away; the partner layer (the downsampling layer a pair's up should invert) is a
+    related location.
     """
-    import hashlib
-
     from . import __version__
+    from .rule_docs import sarif_rule
     from .rules import RULES
 
-    from .rule_docs import sarif_rule
-
     codes = list(RULES)
-    rules = [sarif_rule(rule) for rule in RULES.values()]
     results = []
     seen: dict[str, int] = {}
     for r in reports:
@@ -352,48 +354,54 @@ def render_sarif(reports: Sequence[Report]) -> str:
             seen[key] = seen.get(key, 0) + 1
             if seen[key] > 1:  # two findings with the same identity in one run: keep both distinct
                 key += f"|{seen[key]}"
-            text = f.message
-            if f.fix is not None:
-                text += f" Fix: output_padding={fmt_value(f.fix.output_padding)} on {f.fix.layer}."
-            result: dict[str, Any] = {
-                "ruleId": f.code,
-                "ruleIndex": codes.index(f.code),
-                "level": _SARIF_LEVEL[f.severity],
-                "message": {"text": text},
-                "partialFingerprints": {"convshapeFinding/v1": hashlib.sha256(key.encode()).hexdigest()[:32]},
-            }
-            location: dict[str, Any] = {
-                "logicalLocations": [{"fullyQualifiedName": f"{r.target}::{f.layer or f.up or ''}", "kind": "member"}]
-            }
-            where = _finding_location(r, f)
-            if where is not None:
-                location["physicalLocation"] = {
-                    "artifactLocation": {"uri": _sarif_uri(where.file)},
-                    "region": {"startLine": where.line},
-                }
-            result["locations"] = [location]
-            results.append(result)
+            results.append(_sarif_result(r, f, codes.index(f.code), key))
+    driver = {
+        "name": "convshape",
+        "fullName": "pytest-convshape",
+        "version": __version__,
+        "informationUri": "https://pypi.org/project/pytest-convshape/",
+        "rules": [sarif_rule(rule) for rule in RULES.values()],
+    }
     doc = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "convshape",
-                        "fullName": "pytest-convshape",
-                        "version": __version__,
-                        "informationUri": "https://pypi.org/project/pytest-convshape/",
-                        "rules": rules,
-                    }
-                },
-                "columnKind": "unicodeCodePoints",
-                "results": results,
-            }
-        ],
+        "runs": [{"tool": {"driver": driver}, "columnKind": "unicodeCodePoints", "results": results}],
     }
     return json.dumps(doc, indent=2)
 
+
+def _sarif_result(r: Report, f: Finding, rule_index: int, key: str) -> dict[str, Any]:
+    import hashlib
+
+    text = f.message
+    if f.fix is not None:
+        text += f" Fix: output_padding={fmt_value(f.fix.output_padding)} on {f.fix.layer}."
+    location: dict[str, Any] = {
+        "logicalLocations": [{"fullyQualifiedName": f"{r.target}::{f.layer or f.up or ''}", "kind": "member"}]
+    }
+    where = _finding_location(r, f)
+    if where is not None:
+        location["physicalLocation"] = _sarif_physical(where)
+    result: dict[str, Any] = {
+        "ruleId": f.code,
+        "ruleIndex": rule_index,
+        "level": _SARIF_LEVEL[f.severity],
+        "message": {"text": text},
+        "partialFingerprints": {"convshapeFinding/v1": hashlib.sha256(key.encode()).hexdigest()[:32]},
+        "locations": [location],
+    }
+    partner = _event(r.events, f.down) if f.down else None
+    if partner is not None and partner.location is not None:
+        result["relatedLocations"] = [{
+            "id": 1,
+            "physicalLocation": _sarif_physical(partner.location),
+            "message": {"text": f"{f.down}: the downsampling layer that {f.up or 'the layer'} should invert"},
+        }]
+    return result
+
+
+def _sarif_physical(where: Any) -> dict[str, Any]:
+    return {"artifactLocation": {"uri": _sarif_uri(where.file)}, "region": {"startLine": where.line}}
 
 
 def _finding_location(report: Report, f: Finding) -> Any:
@@ -425,7 +433,7 @@ def _sarif_uri(path: str) -> str:
 
 def render_json_models(models: Sequence[dict[str, Any]]) -> str:
     """The JSON contract from entries already turned into dicts (``Report.to_dict()``)."""
-    return json.dumps({"models": list(models)}, indent=2)
+    return json.dumps({"schema": JSON_SCHEMA, "models": list(models)}, indent=2)
 
 
 def render_summary(models: Sequence[dict[str, Any]]) -> list[str]:

@@ -17,7 +17,7 @@ def pytest_addoption(parser):
 
 SLOW_MODULES = {
     "test_plugin_subprocess.py", "test_gate_collection.py", "test_fuzz.py",  # subprocesses, xdist, fuzzing
-    "test_precision.py", "test_awkward.py", "test_no_harm.py",  # many models, each run in eager torch too
+    "test_precision.py", "test_awkward.py", "test_no_harm.py", "test_sarif_schema.py",  # many models (and eager torch)
 }
 """Whole modules that start subprocesses, run pytest-xdist or compare many models with eager torch."""
 SLOW_TESTS = {

@@ -483,7 +483,7 @@ def test_report_is_written_even_when_nothing_was_checked(pytester):
     pytester.makepyfile(test_plain="def test_plain():\n    pass\n")
     result = pytester.runpytest("--convshape-report", "sub/r.json")
     result.assert_outcomes(passed=1)
-    assert json.loads(pytester.path.joinpath("sub", "r.json").read_text()) == {"models": []}
+    assert json.loads(pytester.path.joinpath("sub", "r.json").read_text()) == {"schema": 1, "models": []}
 
 
 def test_model_error_is_in_the_json_report(project):
