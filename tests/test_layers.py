@@ -18,7 +18,7 @@ TORCH_SIDE = {"trace", "fastshape", "tensors", "loader", "locate", "branches"}
 annotations only, under ``if TYPE_CHECKING:``, do not count)."""
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _imports(module: str) -> tuple[set[str], set[str]]:
     """(package modules, outside top-level packages) that ``module`` imports anywhere."""
     tree = ast.parse((PACKAGE / f"{module}.py").read_text(), filename=f"{module}.py")
