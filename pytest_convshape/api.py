@@ -21,7 +21,7 @@ from .policy import apply as apply_policy
 from .policy import as_policy, merge
 from .progress import current as current_progress
 from .progress import describe_sweep
-from .records import ERROR, Finding, LayerEvent, Shape, first_line, fmt_shape, resize_to_size
+from .records import ERROR, SEVERITY_RANK, Finding, LayerEvent, Shape, first_line, fmt_shape, resize_to_size
 from .report import Report
 from .tensors import (
     Described,
@@ -492,7 +492,7 @@ def _forward_failed(final: Pass) -> Finding:
 
 def _finding_order(events: Sequence[LayerEvent]) -> Callable[[Finding], tuple]:
     order = {e.name: e.index for e in events}
-    sev = {ERROR: 0, "warning": 1, "info": 2}
+    sev = SEVERITY_RANK
 
     def key(f: Finding) -> tuple:
         return (sev[f.severity], order.get(f.layer or f.up or "", 10**9), f.code)

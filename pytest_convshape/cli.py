@@ -18,7 +18,8 @@ import json
 import os
 import re
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from . import __version__
 from .sizes_text import SizeRangeError, parse_size_range
@@ -224,7 +225,7 @@ def _run(argv: list[str]) -> int:
         else:
             settings = _settings(args, required=True)
             reports = _check_configured(settings, overrides)
-    except Exception as exc:  # noqa: BLE001 - every failure here is the user's input, stated in one line
+    except Exception as exc:
         return _usage_failure(exc, args.verbose)
     text = _render(reports, args)
     if args.output:

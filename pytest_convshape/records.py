@@ -17,6 +17,8 @@ Shape = tuple[int, ...]
 ERROR = "error"
 WARNING = "warning"
 INFO = "info"
+SEVERITY_RANK = {ERROR: 0, WARNING: 1, INFO: 2}
+"""The one severity order: lower is more severe."""
 
 MODEL_INPUT = -1
 """Pseudo event index for the model's own input tensors in ``LayerEvent.feeds``."""

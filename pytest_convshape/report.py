@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
-from .records import ERROR, INFO, WARNING, Finding, LayerEvent, Pair, fmt_shape, fmt_value
-
-
-SEVERITY_RANK = {ERROR: 0, WARNING: 1, INFO: 2}
+from .records import ERROR, INFO, SEVERITY_RANK, WARNING, Finding, LayerEvent, Pair, fmt_shape, fmt_value
 
 
 @dataclass(frozen=True)

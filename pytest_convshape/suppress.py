@@ -29,12 +29,11 @@ from fnmatch import fnmatchcase
 from functools import lru_cache
 
 from . import codes
-from .records import Finding, SourceLocation, rule_matches
+from .records import SEVERITY_RANK, Finding, SourceLocation, rule_matches
 from .report import Report, Silenced
 
 COMMENT = re.compile(r"#\s*convshape:\s*ignore(?![\w-])(?:\[([^\]]*)\])?")
 """``# convshape: ignore[CS101, shape-not-restored]``, or bare ``# convshape: ignore`` (every code)."""
-_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 Globs = Sequence[tuple[str, Sequence[str]]]
 
@@ -116,7 +115,7 @@ def apply(
                 kept.append(extra)
     if len(kept) == len(report.findings) and all(a is b for a, b in zip(kept, report.findings)):
         return report
-    kept.sort(key=lambda f: _SEVERITY_ORDER[f.severity])  # stable: keeps check()'s order within a severity
+    kept.sort(key=lambda f: SEVERITY_RANK[f.severity])  # stable: keeps check()'s order within a severity
     return dataclasses.replace(report, findings=tuple(kept), silenced=report.silenced + tuple(dropped))
 
 
