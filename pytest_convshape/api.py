@@ -75,7 +75,8 @@ class _Sites:
                 base = e.name.split("#")[0]
                 if base not in self.sites:
                     self.sites[base] = site_of(self.located_on, base, e.kind)
-                e = dataclasses.replace(e, location=self.sites[base])
+                e = copy.copy(e)  # a frozen record: a shallow copy with its location set
+                object.__setattr__(e, "location", self.sites[base])
             out.append(e)
         return out
 

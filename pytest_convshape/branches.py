@@ -10,6 +10,7 @@ y``) around every use of the layer's attribute in its owner's class.
 from __future__ import annotations
 
 import ast
+import functools
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -43,14 +44,20 @@ class Unran:
         }
 
 
-def _resampling(module: Any) -> bool:
+@functools.cache
+def _resampling_classes() -> tuple[type, tuple[type, ...]]:
     from torch import nn
     from torch.nn.modules.conv import _ConvNd
     from torch.nn.modules.pooling import _AvgPoolNd, _MaxPoolNd, _MaxUnpoolNd
 
-    if isinstance(module, _ConvNd):
+    return _ConvNd, (nn.Upsample, nn.PixelShuffle, nn.PixelUnshuffle, _MaxPoolNd, _AvgPoolNd, _MaxUnpoolNd)
+
+
+def _resampling(module: Any) -> bool:
+    conv, others = _resampling_classes()
+    if isinstance(module, conv):
         return bool(module.transposed) or any(s > 1 for s in module.stride)
-    return isinstance(module, (nn.Upsample, nn.PixelShuffle, nn.PixelUnshuffle, _MaxPoolNd, _AvgPoolNd, _MaxUnpoolNd))
+    return isinstance(module, others)
 
 
 def never_ran(model: Any, events: Sequence[LayerEvent]) -> tuple[Unran, ...]:
