@@ -45,7 +45,7 @@ class Unran:
 
 
 @functools.cache
-def _resampling_classes() -> tuple[type, tuple[type, ...]]:
+def _resampling_classes() -> tuple[Any, tuple[Any, ...]]:
     from torch import nn
     from torch.nn.modules.conv import _ConvNd
     from torch.nn.modules.pooling import _AvgPoolNd, _MaxPoolNd, _MaxUnpoolNd

@@ -168,6 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--statistics", action="store_true", help="print the number of findings per rule instead of the findings")
     out.add_argument("--quiet", "-q", action="store_true", help="print only the findings, one line each")
     out.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
+    fixing = parser.add_argument_group("fixes (only fixes proven by a re-trace; never from pyproject.toml)")
+    fixing.add_argument("--fix", action="store_true", help="write the fixes into the files that build the layers, then lint again")
+    fixing.add_argument("--diff", action="store_true", help="print the fixes as a unified diff and change nothing")
+    fixing.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes that change behaviour at other input sizes")
     parser.add_argument(
         "--config",
         metavar="PATH",
@@ -227,6 +231,10 @@ def _run(argv: list[str]) -> int:
             reports = _check_configured(settings, overrides)
     except Exception as exc:
         return _usage_failure(exc, args.verbose)
+    if args.fix or args.diff:
+        from .fix_command import run_fixes
+
+        return run_fixes(reports, args, argv)
     text = _render(reports, args)
     if args.output:
         try:

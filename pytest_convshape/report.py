@@ -315,6 +315,7 @@ def render_github(reports: Sequence[Report]) -> str:
     from .records import display_path
 
     lines = []
+    edits = fix_edits(reports)
     for r in reports:
         for f in r.findings:
             props = []
@@ -326,9 +327,22 @@ def render_github(reports: Sequence[Report]) -> str:
             body = f.message
             if f.fix is not None:
                 body += f"\nfix: output_padding={fmt_value(f.fix.output_padding)} on {f.fix.layer}"
+            edit = edits.get(_edit_key(r, f))
+            if edit is not None:
+                body += _github_suggestion(edit)
             lines.append(f"::{_GITHUB_LEVEL[f.severity]} {','.join(props)}::{_gh_escape(body)}")
         lines.append(f"{r.target} [{r.input}]: {'ok' if r.ok else 'FAILED'}, {counts(r.findings)}")
     return "\n".join(lines)
+
+
+def _github_suggestion(edit: Any) -> str:
+    """The edit as a GitHub suggestion block of the lines it changes (paste it into a review
+    comment on those lines to get the one-click fix)."""
+    from .fixer import suggestion
+
+    first, last, text = suggestion(edit)
+    span = f"line {first}" if first == last else f"lines {first}-{last}"
+    return f"\nsuggested change ({span}):\n```suggestion\n{text}\n```"
 
 
 def render_sarif(reports: Sequence[Report]) -> str:
@@ -346,13 +360,18 @@ def render_sarif(reports: Sequence[Report]) -> str:
     codes = list(RULES)
     results = []
     seen: dict[str, int] = {}
+    edits = fix_edits(reports)
     for r in reports:
         for f in r.findings:
             key = f"{f.code}|{r.target}|{r.input}|{f.layer or f.up or f.down or f.message}"
             seen[key] = seen.get(key, 0) + 1
             if seen[key] > 1:  # two findings with the same identity in one run: keep both distinct
                 key += f"|{seen[key]}"
-            results.append(_sarif_result(r, f, codes.index(f.code), key))
+            result = _sarif_result(r, f, codes.index(f.code), key)
+            edit = edits.get(_edit_key(r, f))
+            if edit is not None:
+                result["fixes"] = [_sarif_fix(edit)]
+            results.append(result)
     driver = {
         "name": "convshape",
         "fullName": "pytest-convshape",
@@ -396,6 +415,40 @@ def _sarif_result(r: Report, f: Finding, rule_index: int, key: str) -> dict[str,
             "message": {"text": f"{f.down}: the downsampling layer that {f.up or 'the layer'} should invert"},
         }]
     return result
+
+
+def fix_edits(reports: Sequence[Report]) -> dict[tuple[str, str, str], Any]:
+    """The safe source edits (``fixer.Edit``) of the verified fixes, by (target, input, layer):
+    what ``--fix`` would write, for SARIF ``fixes`` and GitHub suggestions."""
+    from .fixer import plan
+
+    try:
+        edits = plan(reports).applicable(unsafe=False)
+    except OSError:
+        return {}
+    by_layer: dict[str, Any] = {}
+    for e in edits:
+        for layer in e.layer.split(", "):
+            by_layer[layer] = e
+    out = {}
+    for r in reports:
+        for f in r.findings:
+            if f.fix is not None and f.fix.layer in by_layer:
+                out[_edit_key(r, f)] = by_layer[f.fix.layer]
+    return out
+
+
+def _edit_key(r: Report, f: Finding) -> tuple[str, str, str]:
+    return (r.target, r.input, f.fix.layer if f.fix is not None else "")
+
+
+def _sarif_fix(edit: Any) -> dict[str, Any]:
+    from .fixer import replacement
+
+    return {
+        "description": {"text": f"{edit.description} (what convshape --fix writes)"},
+        "artifactChanges": [{"artifactLocation": {"uri": _sarif_uri(edit.file)}, "replacements": [replacement(edit)]}],
+    }
 
 
 def _sarif_physical(where: Any) -> dict[str, Any]:

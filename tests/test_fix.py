@@ -1,0 +1,257 @@
+"""``--fix``/``--diff``: the proven output_padding written into the call that builds the layer,
+the user's formatting kept; every refusal; safe and unsafe fixes; the same edit in SARIF.
+
+The fixed files are loaded anew and run in eager torch: the output gives back the input's size."""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+from zoo import _verify
+
+from pytest_convshape import check, cli, fixer
+
+ROOT = Path(__file__).resolve().parent.parent
+_COUNT = itertools.count()
+
+
+def _load(path: Path, name: str):
+    spec = importlib.util.spec_from_file_location(f"_fixcase_{next(_COUNT)}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, name)
+
+
+def _write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "models.py"
+    path.write_text("import torch\nfrom torch import nn\n\n" + textwrap.dedent(body))
+    return path
+
+
+def _plan(path: Path, name: str, size, **kw):
+    model = _load(path, name)()
+    report = check(model, input_size=size, **kw)
+    return report, fixer.plan([report], root=str(path.parent))
+
+
+def _round_trips(path: Path, name: str, size) -> bool:
+    model = _load(path, name)().eval()
+    with torch.no_grad():
+        out = model(torch.randn(size))
+    return tuple(out.shape[2:]) == tuple(size[2:])
+
+
+AE = """
+class AE(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.down = nn.Conv2d(1, 1, kernel_size=5, stride=2)  # 28 -> 12
+        self.up = {up}
+
+    def forward(self, x):
+        return self.up(self.down(x))
+"""
+
+
+@pytest.mark.parametrize(
+    ("up", "after"),
+    [
+        ("nn.ConvTranspose2d(1, 1, kernel_size=5, stride=2)", "nn.ConvTranspose2d(1, 1, kernel_size=5, stride=2, output_padding=1)"),
+        ("nn.ConvTranspose2d(1, 1, 5, 2, 0, 0)", "nn.ConvTranspose2d(1, 1, 5, 2, 0, 1)"),
+        ("nn.ConvTranspose2d(1, 1, 5, stride=2, output_padding=(0, 0))", "nn.ConvTranspose2d(1, 1, 5, stride=2, output_padding=(1, 1))"),
+        ("nn.ConvTranspose2d(1, 1, 5, stride=2,)", "nn.ConvTranspose2d(1, 1, 5, stride=2, output_padding=1,)"),
+        ("nn.ConvTranspose2d(1, 1, 5, 2)  # the decoder", "nn.ConvTranspose2d(1, 1, 5, 2, output_padding=1)  # the decoder"),
+    ],
+)
+def test_the_edit_touches_only_the_argument(tmp_path, up, after):
+    path = _write(tmp_path, AE.format(up=up))
+    before = path.read_text()
+    _, plan = _plan(path, "AE", (1, 1, 28, 28))
+    assert plan.refusals == [] and len(plan.edits) == 1
+    assert fixer.write(plan.edits) == []
+    assert path.read_text() == before.replace(up, after)
+    assert _round_trips(path, "AE", (1, 1, 28, 28))
+
+
+def test_one_argument_per_line_gets_its_own_line(tmp_path):
+    up = "nn.ConvTranspose2d(\n            1,\n            1,\n            kernel_size=5,\n            stride=2,  # halves\n        )"
+    path = _write(tmp_path, AE.format(up=up))
+    _, plan = _plan(path, "AE", (1, 1, 28, 28))
+    fixer.write(plan.edits)
+    assert "            stride=2,  # halves\n            output_padding=1,\n        )" in path.read_text()
+    assert _round_trips(path, "AE", (1, 1, 28, 28))
+
+
+def test_anisotropic_fix_is_a_tuple(tmp_path):
+    path = _write(tmp_path, AE.format(up="nn.ConvTranspose2d(1, 1, kernel_size=5, stride=2)"))
+    _, plan = _plan(path, "AE", (1, 1, 28, 27))
+    [edit] = plan.edits
+    assert edit.text == ", output_padding=(1, 0)"
+    fixer.write(plan.edits)
+    assert _round_trips(path, "AE", (1, 1, 28, 27))
+
+
+def test_diff_changes_nothing_and_fix_writes(tmp_path, monkeypatch, capsys):
+    shutil.copy(ROOT / "examples" / "autoencoder.py", tmp_path / "autoencoder.py")
+    monkeypatch.chdir(tmp_path)
+    before = (tmp_path / "autoencoder.py").read_text()
+    code = cli.run(["autoencoder.py:Autoencoder", "--input", "1,1,28,28", "--diff", "--isolated"])
+    out, err = capsys.readouterr()
+    assert code == cli.EXIT_FINDINGS
+    assert (tmp_path / "autoencoder.py").read_text() == before
+    changed = [ln for ln in out.splitlines() if ln.startswith(("+ ", "- ", "+\t", "-\t")) or ln.startswith(("+  ", "-  "))]
+    assert changed == [
+        "-            nn.ConvTranspose2d(1, 1, kernel_size=5, stride=stride),",
+        "+            nn.ConvTranspose2d(1, 1, kernel_size=5, stride=stride, output_padding=1),",
+    ]
+    assert err == "convshape: 1 fix to apply with --fix\n"
+
+
+@pytest.mark.parametrize("name", ["ae28_stride2", "aniso_2d", "codec_1d", "volume_3d", "dilated", "depthwise", "wrong_output_padding"])
+def test_fix_on_copies_of_the_zoo_relints_clean_and_round_trips(tmp_path, name):
+    src = _verify.ZOO_DIR / f"{name}.py"
+    path = tmp_path / src.name
+    shutil.copy(src, path)
+    zoo = _verify.load(name)
+    build = lambda p: _load(p, "build")()  # noqa: E731
+    report = check(build(path), input_size=zoo.INPUT)
+    plan = fixer.plan([report], root=str(tmp_path))
+    assert plan.edits, f"{name}: nothing to fix"
+    assert fixer.write(plan.applicable(unsafe=True)) == []
+    again = check(build(path), input_size=zoo.INPUT)
+    fixed = {layer for e in plan.edits for layer in e.layer.split(", ")}
+    assert [f.code for f in again.findings if f.fix is not None or f.up in fixed] == []
+    if not again.ok:  # an error no output_padding fixes (CS102) stays; the fixes did their part
+        assert {f.code for f in again.errors} <= {"CS102", "CS103"}
+        return
+    model = build(path).eval()
+    with torch.no_grad():
+        out = model(torch.randn(zoo.INPUT))
+    assert tuple(out.shape[2:]) == tuple(zoo.INPUT[2:])
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+LOOP = """
+class Levels(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.downs = nn.ModuleList([nn.Conv2d(1, 1, 3, 2, 1) for _ in range(2)])
+        self.ups = nn.ModuleList([nn.ConvTranspose2d(1, 1, 3, 2, 1) for _ in range(2)])
+
+    def forward(self, x):
+        skips = []
+        for d in self.downs:
+            skips.append(x)
+            x = d(x)
+        for u, s in zip(self.ups, reversed(skips)):
+            x = u(x) + s
+        return x
+"""
+
+
+def test_one_call_for_several_layers_is_refused_with_output_size(tmp_path):
+    path = _write(tmp_path, LOOP)
+    _, plan = _plan(path, "Levels", (1, 1, 26, 26))  # 26 -> 13 -> 7; ups.0 needs 0 (13), ups.1 needs 1 (26)
+    [refusal] = plan.refusals
+    assert plan.edits == []
+    assert refusal.reason == "one call builds several layers (ups.0, ups.1) that need different output_padding values"
+    assert refusal.instead.startswith("instead, pass the size to restore in forward: x = ups.")
+    assert "output_size=<input of downs." in refusal.instead
+
+
+def test_one_call_for_several_layers_that_need_one_value_gets_one_edit(tmp_path):
+    path = _write(tmp_path, LOOP)
+    _, plan = _plan(path, "Levels", (1, 1, 28, 28))  # 28 -> 14 -> 7; both ups need output_padding=1
+    [edit] = plan.edits
+    assert edit.layer == "ups.0, ups.1" and edit.text == ", output_padding=1"
+    fixer.write(plan.edits)
+    assert _round_trips(path, "Levels", (1, 1, 28, 28))
+
+
+def test_a_value_from_a_variable_is_refused(tmp_path):
+    body = AE.format(up="nn.ConvTranspose2d(1, 1, 5, 2, output_padding=op)").replace("def __init__(self):", "def __init__(self, op=0):")
+    path = _write(tmp_path, body)
+    _, plan = _plan(path, "AE", (1, 1, 28, 28))
+    [refusal] = plan.refusals
+    assert refusal.reason == "output_padding comes from `op` (a variable or setting), not a literal"
+    assert refusal.instead == "set it to 1 where `op` gets its value"
+
+
+def test_kwargs_are_refused(tmp_path):
+    body = AE.format(up="nn.ConvTranspose2d(1, 1, **dict(kernel_size=5, stride=2))")
+    path = _write(tmp_path, body)
+    _, plan = _plan(path, "AE", (1, 1, 28, 28))
+    [refusal] = plan.refusals
+    assert refusal.reason == "its arguments come from *args/**kwargs"
+
+
+def test_a_file_outside_the_project_is_refused(tmp_path):
+    path = _write(tmp_path, AE.format(up="nn.ConvTranspose2d(1, 1, 5, 2)"))
+    model = _load(path, "AE")()
+    report = check(model, input_size=(1, 1, 28, 28))
+    (tmp_path / "project").mkdir()
+    plan = fixer.plan([report], root=str(tmp_path / "project"))
+    [refusal] = plan.refusals
+    assert "is outside the project" in refusal.reason
+
+
+def test_a_file_changed_since_it_was_read_is_left_alone(tmp_path):
+    path = _write(tmp_path, AE.format(up="nn.ConvTranspose2d(1, 1, 5, 2)"))
+    _, plan = _plan(path, "AE", (1, 1, 28, 28))
+    path.write_text(path.read_text() + "\n# edited meanwhile\n")
+    [refusal] = fixer.write(plan.edits)
+    assert refusal.reason == "the file changed since it was read"
+    assert "output_padding" not in path.read_text()
+
+
+# --------------------------------------------------------------------------- safe and unsafe
+
+
+def test_lowering_a_value_is_unsafe_without_a_sweep(tmp_path):
+    # Conv(k3, s2, p1): 28 -> 14; ConvTranspose(k3, s2, p1, op=1) gives 28 back; at 27 it needs 0
+    path = _write(tmp_path, AE.format(up="nn.ConvTranspose2d(1, 1, 3, 2, 1, output_padding=1)").replace("kernel_size=5, stride=2)", "3, 2, 1)"))
+    _, plan = _plan(path, "AE", (1, 1, 27, 27))
+    [edit] = plan.edits
+    assert not edit.safe and "lowers output_padding from 1" in edit.unsafe_because
+    assert plan.applicable(unsafe=False) == [] and plan.applicable(unsafe=True) == [edit]
+
+
+def test_the_sweep_decides_what_is_safe(tmp_path):
+    path = _write(tmp_path, AE.format(up="nn.ConvTranspose2d(1, 1, 3, 2, 1)").replace("kernel_size=5, stride=2)", "3, 2, 1)"))
+    # W = 27 round-trips as written; at H = 28 the fix is output_padding=(1, 0), which keeps the
+    # even H and breaks the odd ones, which work today
+    _, plan = _plan(path, "AE", (1, 1, 28, 27), sizes={2: (20, 40)})
+    [edit] = plan.edits
+    assert edit.text == ", output_padding=(1, 0)"
+    assert not edit.safe and edit.unsafe_because == "the sweep shows it breaks H = 21, 23, 25, 27, 29, ..., which work today"
+
+
+def test_pyproject_cannot_turn_fixing_on(tmp_path, monkeypatch, capsys):
+    (tmp_path / "pyproject.toml").write_text('[tool.convshape]\nfix = true\n')
+    monkeypatch.chdir(tmp_path)
+    code = cli.run([])
+    _, err = capsys.readouterr()
+    assert code == cli.EXIT_USAGE and "fix" in err and "unknown key" in err
+
+
+def test_sarif_carries_the_same_edit(tmp_path, monkeypatch):
+    import json
+
+    from pytest_convshape.report import render_sarif
+
+    path = _write(tmp_path, AE.format(up="nn.ConvTranspose2d(1, 1, 5, 2)"))
+    monkeypatch.chdir(tmp_path)
+    report, plan = _plan(path, "AE", (1, 1, 28, 28))
+    [result] = json.loads(render_sarif([report]))["runs"][0]["results"]
+    [change] = result["fixes"][0]["artifactChanges"]
+    assert change["artifactLocation"]["uri"] == "models.py"
+    assert change["replacements"] == [fixer.replacement(plan.edits[0])]
+    assert change["replacements"][0]["insertedContent"]["text"] == ", output_padding=1"
