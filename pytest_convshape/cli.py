@@ -25,7 +25,7 @@ from . import __version__
 from .sizes_text import SizeRangeError, parse_size_range
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-FORMATS = ("text", "json", "github", "sarif")
+FORMATS = ("text", "json", "github", "sarif", "markdown")
 
 
 class UsageError(Exception):
@@ -168,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--statistics", action="store_true", help="print the number of findings per rule instead of the findings")
     out.add_argument("--quiet", "-q", action="store_true", help="print only the findings, one line each")
     out.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
+    out.add_argument("--show-diagram", action=argparse.BooleanOptionalAction, default=None,
+                     help="draw the U diagram of the levels in the text report (default: when there are findings and stdout is a terminal)")
+    out.add_argument("--html", metavar="PATH", help="also write a self-contained HTML report (diagram, findings, valid sizes) to PATH")
     fixing = parser.add_argument_group("fixes (only fixes proven by a re-trace; never from pyproject.toml)")
     fixing.add_argument("--fix", action="store_true", help="write the fixes into the files that build the layers, then lint again")
     fixing.add_argument("--diff", action="store_true", help="print the fixes as a unified diff and change nothing")
@@ -235,6 +238,14 @@ def _run(argv: list[str]) -> int:
         from .fix_command import run_fixes
 
         return run_fixes(reports, args, argv)
+    if args.html:
+        from .render_html import render_html
+
+        try:
+            with open(args.html, "w", encoding="utf-8") as fh:
+                fh.write(render_html([r.to_dict() for r in reports]))
+        except OSError as exc:
+            return _usage_failure(UsageError(f"--html {args.html}: cannot write: {exc.strerror or exc}"), args.verbose)
     text = _render(reports, args)
     if args.output:
         try:
@@ -378,9 +389,34 @@ def _render(reports: list, args: argparse.Namespace) -> str:
         return rendering.render_github(reports)
     if args.format == "sarif":
         return rendering.render_sarif(reports)
+    if args.format == "markdown":
+        from .render_markdown import render_markdown
+
+        return render_markdown(reports)
     if args.quiet:
         return rendering.render_quiet(reports)
-    return rendering.render_run(reports, exit_zero=args.exit_zero)
+    return rendering.render_run(reports, exit_zero=args.exit_zero, diagram=_diagram_style(reports, args))
+
+
+def _diagram_style(reports: list, args: argparse.Namespace) -> Any:
+    """The diagram's style when it is shown: asked for, or findings on a terminal."""
+    import shutil
+
+    from .report import DiagramStyle
+
+    show = args.show_diagram
+    if show is None:
+        show = not args.output and sys.stdout.isatty() and any(r.findings for r in reports)
+    if not show:
+        return None
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"  # a StringIO takes any text
+    try:
+        "✗─→≠└┘".encode(encoding)
+        ascii_only = False
+    except (UnicodeEncodeError, LookupError):
+        ascii_only = True
+    width = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 100
+    return DiagramStyle(width=max(60, width), ascii_only=ascii_only)
 
 
 def _rule_command(argv: list[str]) -> int:

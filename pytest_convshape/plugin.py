@@ -35,11 +35,13 @@ class _State:
         items_off: str = "",
         report_path: str | None = None,
         worker: bool = False,
+        html_path: str | None = None,
     ):
         self.settings = settings
         self.items_off = items_off
         """Why the models are not collected as items ('' when they are)."""
         self.report_path = report_path
+        self.html_path = html_path
         self.worker = worker
         self.visited = False
         self.reports: list[tuple[str, int, dict[str, Any]]] = []
@@ -54,10 +56,11 @@ class _State:
                 items_off = "--no-convshape"
             elif not settings.collect:
                 items_off = f"collect = false in {settings.display}"
-        report_path = config.getoption("convshape_report")
-        if report_path:
-            report_path = os.path.join(str(config.invocation_params.dir), os.path.expanduser(report_path))
-        return cls(settings, items_off=items_off, report_path=report_path, worker=hasattr(config, "workerinput"))
+        report_path, html_path = (
+            os.path.join(str(config.invocation_params.dir), os.path.expanduser(p)) if p else None
+            for p in (config.getoption("convshape_report"), config.getoption("convshape_html"))
+        )
+        return cls(settings, items_off=items_off, report_path=report_path, worker=hasattr(config, "workerinput"), html_path=html_path)
 
     @property
     def collecting(self) -> bool:
@@ -135,6 +138,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="convshape_report",
         default=None,
         help="write the JSON report of every model checked in this run (items and fixture calls) to PATH",
+    )
+    group.addoption(
+        "--convshape-html",
+        metavar="PATH",
+        dest="convshape_html",
+        default=None,
+        help="write one HTML page with every model checked in this run (its U diagram, findings and valid sizes) to PATH",
     )
 
 
@@ -251,16 +261,14 @@ class _Recorder:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self) -> None:
-        path = self.state.report_path
-        if not path:
-            return
-        from .report import render_json_models
+        if self.state.report_path:
+            from .report import render_json_models
 
-        folder = os.path.dirname(path)
-        if folder:
-            os.makedirs(folder, exist_ok=True)
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(render_json_models(self.models()) + "\n")
+            _write(self.state.report_path, render_json_models(self.models()) + "\n")
+        if self.state.html_path:
+            from .render_html import render_html
+
+            _write(self.state.html_path, render_html(self.models(), title="convshape report of a pytest run"))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         models = self.models()
@@ -275,6 +283,19 @@ class _Recorder:
 
             shown = _display(self.state.report_path, self.config)
             terminalreporter.write_line(f"convshape: wrote {shown} ({plural(len(models), 'model check')})")
+        if self.state.html_path:
+            from .records import plural
+
+            shown = _display(self.state.html_path, self.config)
+            terminalreporter.write_line(f"convshape: wrote {shown} ({plural(len(models), 'model check')}, HTML)")
+
+
+def _write(path: str, text: str) -> None:
+    folder = os.path.dirname(path)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
 
 
 # --------------------------------------------------------------------------- the fixture

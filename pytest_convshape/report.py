@@ -78,6 +78,9 @@ class Report:
                 out[how] = entries
         if self.never_ran:
             out["never_ran"] = [u.to_dict() for u in self.never_ran]
+        from .diagram import levels
+
+        out["levels"] = [level.to_dict() for level in levels(self)]
         if self.fail_on != ERROR:
             out["fail_on"] = self.fail_on
         out.update(self.extra)
@@ -171,11 +174,23 @@ def verdict(report: Report) -> str:
     return text + (f" ({', '.join(extra)})" if extra else "")
 
 
-def render_text(report: Report) -> str:
+@dataclass(frozen=True)
+class DiagramStyle:
+    """How ``render_text`` draws the U diagram in place of the pair table."""
+
+    width: int = 100
+    ascii_only: bool = False
+
+
+def render_text(report: Report, diagram: DiagramStyle | None = None) -> str:
     device = "meta device" if report.device == "meta" else "a real CPU pass (fallback)"
     lines = [f"convshape: {report.target}  input {report.input}  ({device})"]
     rows = _pair_rows(report)
-    if rows:
+    drawn = _diagram_lines(report, diagram) if rows and diagram is not None else []
+    if drawn:
+        lines.append("")
+        lines += ["  " + ln for ln in drawn]
+    elif rows:
         lines.append("")
         lines += _table(rows, ["down", "up", "shapes (down in -> out ... up in -> out)", "evidence", ""])
     else:
@@ -204,9 +219,16 @@ def run_verdict(reports: Sequence[Report], *, exit_zero: bool = False) -> str:
     return f"{head}: {checks}, {failed} failed: {counts(findings)}{tail}"
 
 
-def render_run(reports: Sequence[Report], *, exit_zero: bool = False) -> str:
+def _diagram_lines(report: Report, style: DiagramStyle) -> list[str]:
+    from .diagram import levels
+    from .diagram import render_text as draw
+
+    return draw(levels(report), width=style.width - 2, ascii_only=style.ascii_only)
+
+
+def render_run(reports: Sequence[Report], *, exit_zero: bool = False, diagram: DiagramStyle | None = None) -> str:
     """The text output of a CLI run: each report, then one summary line when there are several."""
-    parts = [render_text(r) for r in reports]
+    parts = [render_text(r, diagram) for r in reports]
     text = "\n\n".join(parts)
     if len(reports) != 1:
         text += ("\n\n" if parts else "") + run_verdict(reports, exit_zero=exit_zero)

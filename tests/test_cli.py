@@ -4,17 +4,14 @@ is omitted, suppressions, formats and exit codes."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
 import pytest
+from golden_files import assert_golden
 from sample_models import AUTOENCODER
 
 from pytest_convshape import cli
-
-GOLDEN = Path(__file__).parent / "golden"
-
 
 GATE = """\
 [[tool.convshape.models]]
@@ -23,11 +20,6 @@ input = [[1, 1, 28, 28], [1, 1, 27, 27]]
 """
 
 
-def assert_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("CONVSHAPE_UPDATE_GOLDEN"):
-        path.write_text(text)
-    assert path.read_text() == text, f"{name} differs; rerun with CONVSHAPE_UPDATE_GOLDEN=1 to update it after review"
 
 
 def forget_modules_under(folder: Path) -> None:

@@ -252,17 +252,21 @@ def _readme() -> str:
 
 
 def test_readme_first_screen_reaches_a_first_finding():
-    """What it finds (28 -> 27), the two installs, one CLI run with its output, the four-line
-    gate, the fixture: all before the rule table."""
+    """What it finds (28 -> 27), the two installs, one CLI run with its output and the U diagram,
+    the four-line gate, the fix, the fixture: all before the rule table."""
     first = _readme().split("## What it finds")[0]
     order = [
         "gives back 27x27, not 28x28",
         "pip install torch",
         "pip install pytest-convshape",
         "$ convshape models.py:Autoencoder --input 1,1,28,28",
+        "─── mirror ─── decoder 12x12→27x27  ✗ 27x27 ≠ 28x28 (CS101)",
         "fix: output_padding=1 on decoder",
         '[tool.convshape]\n[[tool.convshape.models]]\ntarget = "models.py:Autoencoder"\ninput = [1, 1, 28, 28]\n```',
-        "convshape.check(Autoencoder(output_padding=1), input_size=(1, 1, 28, 28))",
+        "--diff  # exit status 1",
+        "+        self.decoder = nn.ConvTranspose2d(1, 1, kernel_size=5, stride=2, output_padding=1)",
+        "--fix  # exit status 0",
+        "convshape.check(Autoencoder(), input_size=(1, 1, 28, 28))",
     ]
     positions = [first.find(text) for text in order]
     assert all(p >= 0 for p in positions), [t for t, p in zip(order, positions) if p < 0]

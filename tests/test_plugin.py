@@ -4,17 +4,13 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import textwrap
-from pathlib import Path
 
 import pytest
 import torch
+from golden_files import assert_golden
 from sample_models import AUTOENCODER
-
-GOLDEN = Path(__file__).parent / "golden"
-
 
 GATE = """
 [[tool.convshape.models]]
@@ -30,12 +26,6 @@ def esc(text: str) -> str:
     return re.sub(r"([*?[])", r"[\1]", text)
 
 
-def assert_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("CONVSHAPE_UPDATE_GOLDEN"):
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(text)
-    assert path.read_text() == text, f"{name} differs; rerun with CONVSHAPE_UPDATE_GOLDEN=1 to update it after review"
 
 
 def section(lines: list[str], title_pattern: str) -> list[str]:

@@ -4,25 +4,15 @@ declared, stable fingerprints), the JSON contract, and the terminal summary."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
 import pytest
+from golden_files import assert_golden
 from sample_models import AUTOENCODER
 
 from pytest_convshape.records import RULES, Finding, Fix, LayerEvent, SourceLocation
 from pytest_convshape.report import Report, render_github, render_json, render_sarif, render_summary
-
-GOLDEN = Path(__file__).parent / "golden"
-
-
-
-def assert_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("CONVSHAPE_UPDATE_GOLDEN"):
-        path.write_text(text)
-    assert path.read_text() == text, f"{name} differs; rerun with CONVSHAPE_UPDATE_GOLDEN=1 to update it after review"
 
 
 @pytest.fixture
