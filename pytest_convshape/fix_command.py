@@ -36,7 +36,7 @@ def run_fixes(reports: Sequence[Report], args: argparse.Namespace, argv: Sequenc
         text = fixer.unified_diff(edits)
         if text:
             sys.stdout.write(text)
-        sys.stderr.write(f"convshape: {plural(len(edits), 'fix')} to apply with --fix{_held_note(plan, args)}\n")
+        sys.stderr.write(f"convshape: {plural(len(edits), 'fix', 'fixes')} to apply with --fix{_held_note(plan, args)}\n")
         failed = not all(r.ok for r in reports)
         return EXIT_FINDINGS if edits or (failed and not args.exit_zero) else EXIT_OK
     if not edits:
@@ -55,7 +55,7 @@ def _where(edit: fixer.Edit) -> str:
 
 def _held_note(plan: fixer.Plan, args: argparse.Namespace) -> str:
     held = plan.held_back(args.unsafe_fixes)
-    return f" ({plural(len(held), 'more fix')} with --unsafe-fixes)" if held else ""
+    return f" ({plural(len(held), 'more fix', 'more fixes')} with --unsafe-fixes)" if held else ""
 
 
 def relint_argv(argv: Sequence[str]) -> list[str]:

@@ -179,8 +179,16 @@ def _output_size_hint(f: Finding) -> str:
     up = f.up or (f.fix.layer if f.fix else "the layer")
     down = f.down or "its partner"
     n = len(f.fix.output_padding) if f.fix else 2
-    return (f"instead, pass the size to restore in forward: x = {up.split('#')[0]}(x, output_size=<input of {down}>.shape[-{n}:]) "
-            "(ConvTranspose picks the output_padding for each input size)")
+    return (f"instead, pass the size to restore in forward: x = {_accessor(up)}(x, output_size=skip.shape[-{n}:]) "
+            f"with skip the tensor {down} took (ConvTranspose then picks the output_padding for each input size)")
+
+
+def _accessor(name: str) -> str:
+    """``ups.2`` -> ``self.ups[2]``: the layer as forward reaches it."""
+    text = "self"
+    for part in name.split("#")[0].split("."):
+        text += f"[{part}]" if part.isdigit() else f".{part}"
+    return text
 
 
 def _inside(path: str, root: str) -> bool:

@@ -57,9 +57,9 @@ def dim_labels(ndim: int) -> tuple[str, ...]:
     return _LABELS.get(ndim, tuple(f"dim{i}" for i in range(ndim)))
 
 
-def plural(n: int, word: str) -> str:
-    """``1 model``, ``2 models``."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``1 model``, ``2 models``; ``plural(2, "fix", "fixes")`` for the irregular ones."""
+    return f"{n} {word if n == 1 else (words or word + 's')}"
 
 
 def fmt_shape(shape: Sequence[int]) -> str:

@@ -163,8 +163,10 @@ def test_one_call_for_several_layers_is_refused_with_output_size(tmp_path):
     [refusal] = plan.refusals
     assert plan.edits == []
     assert refusal.reason == "one call builds several layers (ups.0, ups.1) that need different output_padding values"
-    assert refusal.instead.startswith("instead, pass the size to restore in forward: x = ups.")
-    assert "output_size=<input of downs." in refusal.instead
+    assert refusal.instead == (
+        "instead, pass the size to restore in forward: x = self.ups[1](x, output_size=skip.shape[-2:]) "
+        "with skip the tensor downs.0 took (ConvTranspose then picks the output_padding for each input size)"
+    )
 
 
 def test_one_call_for_several_layers_that_need_one_value_gets_one_edit(tmp_path):
