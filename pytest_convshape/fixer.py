@@ -9,8 +9,9 @@ argument it writes; comments, line breaks and the user's formatting stay as they
 A fix is refused, with one line saying why and what to do instead, when it cannot be written
 safely: several layers built by one call need different values (a loop over levels), the value
 comes from a variable or ``**kwargs``, the call is outside the project, or the file changed
-since it was read. A fix that lowers a value other input sizes may need, or that the sweep
-shows breaking sizes that work today, is *unsafe*: applied only with ``--unsafe-fixes``.
+since it was read. A fix that lowers a value other input sizes may need (one eager torch accepts),
+or that the sweep shows breaking sizes that work today, is *unsafe*: applied only with
+``--unsafe-fixes``.
 """
 
 from __future__ import annotations
@@ -291,10 +292,14 @@ def _edit_call(data: bytes, call: ast.Call, value: tuple[int, ...], path: str, d
         end = text.offset(node.end_lineno or node.lineno, node.end_col_offset or node.col_offset)
         edit = Edit(path, start, end, _format(value, old), layer, value, digest, finding=f)
         old_values = old if isinstance(old, tuple) else (old,) * len(value)
-        if any(n < o for n, o in zip(value, old_values)):
+        if any(n < o for n, o in zip(value, old_values)) and f.code not in _ILLEGAL_EVERYWHERE:
             return _unsafe(edit, f"it lowers output_padding from {fmt_value(old_values)}, which other input sizes may need")
         return edit
     return _insertion(text, call, value, path, digest, layer, f)
+
+
+_ILLEGAL_EVERYWHERE = frozenset({"CS201", "CS203"})
+"""Codes of a value eager torch rejects at every input size: lowering it cannot break a size that works."""
 
 
 def _insertion(text: _Text, call: ast.Call, value: tuple[int, ...], path: str, digest: str, layer: str, f: Finding) -> Edit:

@@ -226,6 +226,16 @@ def test_lowering_a_value_is_unsafe_without_a_sweep(tmp_path):
     assert plan.applicable(unsafe=False) == [] and plan.applicable(unsafe=True) == [edit]
 
 
+def test_lowering_a_value_eager_rejects_is_safe(tmp_path):
+    # output_padding=2 with stride 2 raises in eager at every size: nothing that works can break
+    path = _write(tmp_path, AE.format(up="nn.ConvTranspose2d(1, 1, 3, 2, 1, output_padding=2)").replace("kernel_size=5, stride=2)", "3, 2, 1)"))
+    _, plan = _plan(path, "AE", (1, 1, 27, 27))
+    [edit] = plan.edits
+    assert edit.finding is not None and edit.finding.code == "CS201"
+    assert edit.safe and edit.text == "0"
+    assert plan.applicable(unsafe=False) == [edit]
+
+
 def test_the_sweep_decides_what_is_safe(tmp_path):
     path = _write(tmp_path, AE.format(up="nn.ConvTranspose2d(1, 1, 3, 2, 1)").replace("kernel_size=5, stride=2)", "3, 2, 1)"))
     # W = 27 round-trips as written; at H = 28 the fix is output_padding=(1, 0), which keeps the
