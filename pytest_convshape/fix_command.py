@@ -32,6 +32,8 @@ def run_fixes(reports: Sequence[Report], args: argparse.Namespace, argv: Sequenc
         sys.stderr.write(refusal.line() + "\n")
     for held in plan.held_back(args.unsafe_fixes):
         sys.stderr.write(f"convshape: not fixed without --unsafe-fixes: {held.description} ({_where(held)}): {held.unsafe_because}\n")
+    for line in _without_a_fix(reports):
+        sys.stderr.write(line + "\n")
     if args.diff:
         text = fixer.unified_diff(edits)
         if text:
@@ -47,6 +49,20 @@ def run_fixes(reports: Sequence[Report], args: argparse.Namespace, argv: Sequenc
         sys.stderr.write(refusal.line() + "\n")
     written = [e for e in edits if not any(r.layer == e.layer for r in refused)]
     return _relint(written, args, argv)
+
+
+def _without_a_fix(reports: Sequence[Report]) -> list[str]:
+    """One line per failing finding that has no fix to write, with what the report suggests."""
+    lines = []
+    for report in reports:
+        for f in report.findings:
+            if f.severity == "info" or (f.fix is not None and f.fix.verified):
+                continue
+            who = f.up or f.layer
+            where = f" ({f.location})" if f.location else ""
+            hint = f"the report suggests: {f.suggestions[0]}" if f.suggestions else "see the report without --diff/--fix"
+            lines.append(f"convshape: no fix to write for {f.code}{f' on {who}' if who else ''}{where}: {hint}")
+    return lines
 
 
 def _where(edit: fixer.Edit) -> str:

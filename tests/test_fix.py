@@ -113,6 +113,18 @@ def test_diff_changes_nothing_and_fix_writes(tmp_path, monkeypatch, capsys):
     assert err == "convshape: 1 fix to apply with --fix\n"
 
 
+def test_a_finding_with_no_fix_to_write_is_named(tmp_path, monkeypatch, capsys):
+    # Conv(k3, s2, p1) takes 31 to 16; ConvTranspose(k4, s2, p1) gives 32: no output_padding helps
+    _write(tmp_path, AE.format(up="nn.ConvTranspose2d(1, 1, 4, 2, 1)").replace("kernel_size=5, stride=2)", "3, 2, 1)"))
+    monkeypatch.chdir(tmp_path)
+    code = cli.run(["models.py:AE", "--input", "1,1,31,31", "--diff", "--isolated"])
+    out, err = capsys.readouterr()
+    assert code == cli.EXIT_FINDINGS and out == ""
+    first, last = err.splitlines()
+    assert first == "convshape: no fix to write for CS102 on up (models.py:9): the report suggests: set padding=2, output_padding=1 on up"
+    assert last == "convshape: 0 fixes to apply with --fix"
+
+
 @pytest.mark.parametrize("name", ["ae28_stride2", "aniso_2d", "codec_1d", "volume_3d", "dilated", "depthwise", "wrong_output_padding"])
 def test_fix_on_copies_of_the_zoo_relints_clean_and_round_trips(tmp_path, name):
     src = _verify.ZOO_DIR / f"{name}.py"
