@@ -110,5 +110,5 @@ def _relint(written: Sequence[fixer.Edit], args: argparse.Namespace, argv: Seque
         where = f" ({f['location']})" if f.get("location") else ""
         sys.stdout.write(f"  {f['code']} {f['severity']}: {f['message']}{where}\n")
     ok = all(m.get("ok", True) for m in models)
-    sys.stdout.write(f"convshape: after --fix: {plural(len(remaining), 'finding')} remain; {'ok' if ok else 'FAILED'}\n")
+    sys.stdout.write(f"convshape: after --fix: {plural(len(remaining), 'finding')} {'remains' if len(remaining) == 1 else 'remain'}; {'ok' if ok else 'FAILED'}\n")
     return EXIT_OK if ok or args.exit_zero else EXIT_FINDINGS
