@@ -157,24 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
         "and for which sizes each fix holds",
     )
     parser.add_argument("--pair", dest="pairs", action="append", default=[], metavar="DOWN=UP", help="pair two layers explicitly (repeatable)")
-    rules = parser.add_argument_group("rules (codes such as CS101, prefixes such as CS1, or names such as shape-not-restored)")
-    rules.add_argument("--select", action="append", metavar="RULES", help="report only these rules (comma-separated, repeatable); replaces select from pyproject.toml")
-    rules.add_argument("--extend-select", action="append", metavar="RULES", help="report these rules in addition to the selected ones")
-    rules.add_argument("--ignore", action="append", metavar="RULES", help="do not report these rules (comma-separated, repeatable); adds to ignore from pyproject.toml")
-    rules.add_argument("--fail-on", choices=("error", "warning"), help="the lowest severity that fails the run (default: error, or fail-on from pyproject.toml)")
-    rules.add_argument("--exit-zero", action="store_true", help="exit 0 even when a finding fails the run (usage errors still exit 2)")
-    rules.add_argument("--list-rules", action="store_true", help="print the table of rules and exit")
-    out = parser.add_argument_group("output")
-    out.add_argument("--statistics", action="store_true", help="print the number of findings per rule instead of the findings")
-    out.add_argument("--quiet", "-q", action="store_true", help="print only the findings, one line each")
-    out.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
-    out.add_argument("--show-diagram", action=argparse.BooleanOptionalAction, default=None,
-                     help="draw the U diagram of the levels in the text report (default: when there are findings and stdout is a terminal)")
-    out.add_argument("--html", metavar="PATH", help="also write a self-contained HTML report (diagram, findings, valid sizes) to PATH")
-    fixing = parser.add_argument_group("fixes (only fixes proven by a re-trace; never from pyproject.toml)")
-    fixing.add_argument("--fix", action="store_true", help="write the fixes into the files that build the layers, then lint again")
-    fixing.add_argument("--diff", action="store_true", help="print the fixes as a unified diff and change nothing")
-    fixing.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes that change behaviour at other input sizes")
+    _add_rule_options(parser)
+    _add_output_options(parser)
+    _add_fix_options(parser)
     parser.add_argument(
         "--config",
         metavar="PATH",
@@ -185,6 +170,33 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--verbose", "-v", action="store_true", help="show full tracebacks for load errors")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
+
+
+def _add_rule_options(parser: argparse.ArgumentParser) -> None:
+    rules = parser.add_argument_group("rules (codes such as CS101, prefixes such as CS1, or names such as shape-not-restored)")
+    rules.add_argument("--select", action="append", metavar="RULES", help="report only these rules (comma-separated, repeatable); replaces select from pyproject.toml")
+    rules.add_argument("--extend-select", action="append", metavar="RULES", help="report these rules in addition to the selected ones")
+    rules.add_argument("--ignore", action="append", metavar="RULES", help="do not report these rules (comma-separated, repeatable); adds to ignore from pyproject.toml")
+    rules.add_argument("--fail-on", choices=("error", "warning"), help="the lowest severity that fails the run (default: error, or fail-on from pyproject.toml)")
+    rules.add_argument("--exit-zero", action="store_true", help="exit 0 even when a finding fails the run (usage errors still exit 2)")
+    rules.add_argument("--list-rules", action="store_true", help="print the table of rules and exit")
+
+
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
+    out = parser.add_argument_group("output")
+    out.add_argument("--statistics", action="store_true", help="print the number of findings per rule instead of the findings")
+    out.add_argument("--quiet", "-q", action="store_true", help="print only the findings, one line each")
+    out.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
+    out.add_argument("--show-diagram", action=argparse.BooleanOptionalAction, default=None,
+                     help="draw the U diagram of the levels in the text report (default: when there are findings and stdout is a terminal)")
+    out.add_argument("--html", metavar="PATH", help="also write a self-contained HTML report (diagram, findings, valid sizes) to PATH")
+
+
+def _add_fix_options(parser: argparse.ArgumentParser) -> None:
+    fixing = parser.add_argument_group("fixes (only fixes proven by a re-trace; never from pyproject.toml)")
+    fixing.add_argument("--fix", action="store_true", help="write the fixes into the files that build the layers, then lint again")
+    fixing.add_argument("--diff", action="store_true", help="print the fixes as a unified diff and change nothing")
+    fixing.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes that change behaviour at other input sizes")
 
 
 # --------------------------------------------------------------------------- running
@@ -241,22 +253,27 @@ def _run(argv: list[str]) -> int:
     if args.html:
         from .render_html import render_html
 
-        try:
-            with open(args.html, "w", encoding="utf-8") as fh:
-                fh.write(render_html([r.to_dict() for r in reports]))
-        except OSError as exc:
-            return _usage_failure(UsageError(f"--html {args.html}: cannot write: {exc.strerror or exc}"), args.verbose)
+        if not _write_file(args.html, render_html([r.to_dict() for r in reports]), "--html"):
+            return EXIT_USAGE
     text = _render(reports, args)
     if args.output:
-        try:
-            with open(args.output, "w", encoding="utf-8") as fh:
-                fh.write(text + "\n")
-        except OSError as exc:
-            return _usage_failure(UsageError(f"-o {args.output}: cannot write: {exc.strerror or exc}"), args.verbose)
+        if not _write_file(args.output, text + "\n", "-o"):
+            return EXIT_USAGE
     elif text:
         sys.stdout.write(text + "\n")
     failed = not all(r.ok for r in reports)
     return EXIT_FINDINGS if failed and not args.exit_zero else EXIT_OK
+
+
+def _write_file(path: str, text: str, flag: str) -> bool:
+    """Write an output file; on failure say which flag and why (the caller exits 2)."""
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        _usage_failure(UsageError(f"{flag} {path}: cannot write: {exc.strerror or exc}"), False)
+        return False
+    return True
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:

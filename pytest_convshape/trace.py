@@ -403,19 +403,7 @@ class _Recorder(TorchFunctionMode):
         # layer's input is the module's input.
         seen = frame.input if frame is not None and frame.input is not None and frame.input.dim() == x.dim() else x
         op_params = _op_params(family, ndim, bound)
-        try:
-            out = _closed_form(family, ndim, op, bound, x, tensors, op_params)
-            if out is None:
-                out = self._call(func, op, args, kwargs, tensors, name)
-        except RuntimeError as exc:
-            empty = _empty_transpose_output(family, ndim, bound, x, exc)
-            if empty is None:
-                raise
-            # Output size 0 in every dim: eager's oneDNN path returns an empty tensor here, its
-            # other paths raise. Either way it is the layer's fault (CS204); trace on with it.
-            self.failure = None
-            self.op_error = None
-            out = empty
+        out = self._layer_output(func, op, fam=(family, ndim), bound=bound, args=args, kwargs=kwargs, tensors=tensors, op_params=op_params, name=name)
         first = out[0] if isinstance(out, (tuple, list)) else out
         forced = None
         target = self.overrides.get(name)
@@ -444,6 +432,24 @@ class _Recorder(TorchFunctionMode):
             forced_shape=forced,
         )
         return self._emit(out, event)
+
+    def _layer_output(self, func, op, *, fam, bound, args, kwargs, tensors, op_params, name: str) -> Any:
+        """The layer's output: from the closed form when there is one, else from torch; an empty
+        transposed-conv output is traced on (it is the layer's fault, CS204)."""
+        family, ndim = fam
+        x = tensors[0]
+        try:
+            out = _closed_form(family, ndim, op, bound, x, tensors, op_params)
+            return self._call(func, op, args, kwargs, tensors, name) if out is None else out
+        except RuntimeError as exc:
+            empty = _empty_transpose_output(family, ndim, bound, x, exc)
+            if empty is None:
+                raise
+            # Output size 0 in every dim: eager's oneDNN path returns an empty tensor here, its
+            # other paths raise. Either way it is the layer's fault (CS204); trace on with it.
+            self.failure = None
+            self.op_error = None
+            return empty
 
     def _record_merge(self, func, op, args, kwargs, tensors) -> Any:
         listed = op in _LIST_MERGES
