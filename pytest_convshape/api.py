@@ -72,13 +72,17 @@ class _Sites:
         out = []
         for e in events:
             if e.module and e.location is None:
-                base = e.name.split("#")[0]
-                if base not in self.sites:
-                    self.sites[base] = site_of(self.located_on, base, e.kind)
                 e = copy.copy(e)  # a frozen record: a shallow copy with its location set
-                object.__setattr__(e, "location", self.sites[base])
+                object.__setattr__(e, "location", self.site(e.name, e.kind))
             out.append(e)
         return out
+
+    def site(self, name: str, kind: str) -> Any:
+        """Where the module layer ``name`` was built (None when unknown)."""
+        base = name.split("#")[0]
+        if base not in self.sites:
+            self.sites[base] = site_of(self.located_on, base, kind)
+        return self.sites[base]
 
 
 def _explicit_problems(located_on: nn.Module, explicit: tuple[tuple[str, str], ...]) -> Callable[[Pass], None]:
@@ -184,7 +188,7 @@ def check(
     outcome = _trace_first(run)
     sites = _Sites(run.located_on)
     verdict = lint_once(run.model, run.located_on, explicit, run.args, run.kwargs, run.device, sites, outcome, run.desc)
-    findings = _all_findings(verdict, run.fallback)
+    findings = _all_findings(verdict, run.fallback, sites)
     sweeps: list[Any] = []
     if run.domains:
         sweeps = _sweep(run.domains, run.model, run.located_on, explicit, run.args, run.kwargs, run.device, sites, verdict, findings, run.desc)
@@ -285,7 +289,7 @@ def _report(run: _Run, verdict: Verdict, findings: list[Finding], sweeps: list[A
     )
 
 
-def _all_findings(verdict: Verdict, fallback: str) -> list[Finding]:
+def _all_findings(verdict: Verdict, fallback: str, sites: _Sites | None = None) -> list[Finding]:
     findings = list(verdict.findings)
     if fallback:
         findings.append(
@@ -295,7 +299,7 @@ def _all_findings(verdict: Verdict, fallback: str) -> list[Finding]:
             )
         )
     if verdict.final.failed:
-        findings.append(_forward_failed(verdict.final))
+        findings.append(_forward_failed(verdict.final, sites))
     return findings
 
 
@@ -478,13 +482,18 @@ def _with_holds_for(findings: list[Finding], sweeps: Sequence[Any]) -> list[Find
     ]
 
 
-def _forward_failed(final: Pass) -> Finding:
+def _forward_failed(final: Pass, sites: _Sites | None = None) -> Finding:
     f = final.outcome.failure
     ran = [e.name for e in final.events if e.op not in MERGE_OPS and e.op != "crop"]
     tail = ", ".join(ran[-5:]) if ran else "none"
     if f is not None:
         shapes = ", ".join(fmt_shape(s) for s in f.in_shapes[:2])
         msg = f"the forward pass raised in {f.where or 'the model'} ({f.op} on {shapes}): {f.message}; layers that ran before: {tail}"
+    elif final.outcome.raised_in is not None:
+        exc = final.outcome.exception
+        name, kind = final.outcome.raised_in
+        msg = f"the forward pass raised in {name} ({kind}): {type(exc).__name__}: {first_line(exc)}; layers that ran before: {tail}"
+        return Finding(code="CS903", message=msg, layer=name, location=sites.site(name, kind) if sites is not None else None)
     else:
         exc = final.outcome.exception
         msg = f"the forward pass raised {type(exc).__name__}: {first_line(exc)}; layers that ran: {tail}"

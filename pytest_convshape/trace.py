@@ -269,6 +269,8 @@ class _Recorder(TorchFunctionMode):
         self.names = names
         self.overrides = overrides
         self.stack: list[_Frame] = []
+        self.unwound: tuple[str, str] | None = None
+        """(name, class) of the innermost module a raised exception left, if any."""
         self.events: list[LayerEvent] = []
         self.counts: dict[str, int] = {}
         self.provenance: dict[int, tuple[weakref.ref, frozenset[int]]] = {}
@@ -312,11 +314,16 @@ class _Recorder(TorchFunctionMode):
             if given is None and len(args) > position:
                 given = args[position]
             frame.output_size_given = given is not None
+        self.unwound = None
         self.stack.append(frame)
 
     def post_hook(self, module: nn.Module, args: Any, output: Any) -> None:
         if self.stack and self.stack[-1].module is module:
-            self.stack.pop()
+            frame = self.stack.pop()
+            if output is None and self.unwound is None:
+                # always_call: also called when the forward raised; the first one is the
+                # innermost module (a module that returns None is forgotten at the next call)
+                self.unwound = (frame.name, type(module).__name__)
 
     def _path(self) -> str:
         return self.stack[-1].name if self.stack else ""
@@ -894,6 +901,9 @@ class Outcome:
     """The spatial tensors the forward returned (empty when it raised)."""
     input_shape: Shape = ()
     """The shape of the first input tensor."""
+    raised_in: tuple[str, str] | None = None
+    """When the forward raised outside an op the trace records: the innermost module that was
+    running (name, class), e.g. a ConvTranspose whose ``output_size=`` is out of reach."""
 
 
 def run(
@@ -947,4 +957,5 @@ def run(
         if t.dim() >= 3
     ) if exception is None else ()
     result = TraceResult(events=tuple(recorder.events), device=device)
-    return Outcome(result, recorder.repairs, recorder.failure, exception, outputs, first_input)
+    raised_in = recorder.unwound if exception is not None else None
+    return Outcome(result, recorder.repairs, recorder.failure, exception, outputs, first_input, raised_in)

@@ -1359,7 +1359,8 @@ SPEC_CLASSES = (Culprit, TfLevel, TfSameSpec, PmLevel, PadModeSpec, SharedSpec, 
 def from_repr(text: str) -> Any:
     """The spec a ``repr`` describes (any family here or a ``fuzz_models`` spec)."""
     import fuzz_models as fm
+    import fuzz_more
 
-    namespace = {cls.__name__: cls for cls in SPEC_CLASSES}
+    namespace = {cls.__name__: cls for cls in (*SPEC_CLASSES, *fuzz_more.SPEC_CLASSES)}
     namespace.update(ModelSpec=fm.ModelSpec, DownSpec=fm.DownSpec, UpSpec=fm.UpSpec, Illegal=fm.Illegal)
     return eval(text, {"__builtins__": {}}, namespace)

@@ -133,3 +133,27 @@ def test_all_empty_transposed_output_is_cs204_and_the_trace_goes_on():
     assert [f.code for f in report.findings] == ["CS204", "CS903"]
     assert "(1-1)*3 - 2*1 + 1*(1-1) + 1 + 1 = 0" in report.findings[0].message
     assert report.findings[1].layer == "1"
+
+
+class _OutputSizeOutOfReach(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.down = nn.Conv2d(1, 1, 4, stride=2, padding=1)
+        self.up = nn.ConvTranspose2d(1, 1, 4, stride=2, padding=1)
+
+    def forward(self, x):
+        return self.up(self.down(x), output_size=[29, 4])
+
+
+def test_a_module_that_raises_in_its_own_python_code_is_named():
+    # ConvTranspose checks output_size= in Python before any op runs: the trace sees no op
+    # fail, yet the finding must name the layer and where it was built
+    model = _OutputSizeOutOfReach()
+    with pytest.raises(ValueError, match="requested an output size of"):
+        model(torch.zeros(1, 1, 30, 4))
+    report = check(model, input_size=(1, 1, 30, 4))
+    [f] = report.findings
+    assert f.code == "CS903" and f.layer == "up"
+    assert f.message.startswith("the forward pass raised in up (ConvTranspose2d): ValueError: requested an output size of [29, 4]")
+    assert f.message.endswith("layers that ran before: down")
+    assert f.location is not None and f.location.line == _OutputSizeOutOfReach.__init__.__code__.co_firstlineno + 3
