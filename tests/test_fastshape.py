@@ -21,6 +21,9 @@ from hypothesis import strategies as st
 from pytest_convshape import check, fastshape
 from pytest_convshape import trace as tracing
 
+# padding="same" with an even kernel is one of the cases compared with torch, which warns about it
+pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel:UserWarning")
+
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
