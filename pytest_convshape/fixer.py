@@ -327,7 +327,10 @@ def _insertion(text: _Text, call: ast.Call, value: tuple[int, ...], path: str, d
             indent = indent[: len(indent) - len(indent.lstrip())]
             eol = data.find(b"\n", comma)
             eol = len(data) if eol < 0 else eol
-            return Edit(path, eol, eol, f"\n{indent}{new},", layer, value, digest, finding=f)
+            newline = "\n"
+            if eol > 0 and data[eol - 1:eol] == b"\r":  # keep the file's CRLF line endings
+                eol, newline = eol - 1, "\r\n"
+            return Edit(path, eol, eol, f"{newline}{indent}{new},", layer, value, digest, finding=f)
         return Edit(path, comma + 1, comma + 1, f" {new},", layer, value, digest, finding=f)
     return Edit(path, after, after, f", {new}", layer, value, digest, finding=f)
 

@@ -88,6 +88,17 @@ def test_one_argument_per_line_gets_its_own_line(tmp_path):
     assert _round_trips(path, "AE", (1, 1, 28, 28))
 
 
+def test_crlf_line_endings_are_kept(tmp_path):
+    body = AE.format(up="nn.ConvTranspose2d(\n            1,\n            1,\n            5,\n            stride=2,\n        )")
+    path = tmp_path / "models.py"
+    path.write_bytes(("from torch import nn\n" + textwrap.dedent(body)).replace("\n", "\r\n").encode())
+    _, plan = _plan(path, "AE", (1, 1, 28, 28))
+    assert fixer.write(plan.edits) == []
+    data = path.read_bytes()
+    assert b"            stride=2,\r\n            output_padding=1,\r\n        )" in data
+    assert data.count(b"\n") == data.count(b"\r\n")
+
+
 def test_anisotropic_fix_is_a_tuple(tmp_path):
     path = _write(tmp_path, AE.format(up="nn.ConvTranspose2d(1, 1, kernel_size=5, stride=2)"))
     _, plan = _plan(path, "AE", (1, 1, 28, 27))
