@@ -28,8 +28,10 @@ from .records import Finding, LayerEvent, SourceLocation, display_path, fmt_valu
 from .report import Report
 
 _TRANSPOSED = ("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d")
+_FUNCTIONAL = ("F.conv_transpose1d", "F.conv_transpose2d", "F.conv_transpose3d")
 _OUTPUT_PADDING_POSITION = 5
-"""``ConvTranspose*d(in, out, kernel_size, stride, padding, output_padding, ...)``."""
+"""``ConvTranspose*d(in, out, kernel_size, stride, padding, output_padding, ...)`` and
+``F.conv_transpose*d(input, weight, bias, stride, padding, output_padding, ...)`` alike."""
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ def _base(name: str) -> str:
 
 
 def _fixes_by_site(report: Report) -> tuple[dict[SourceLocation, dict[str, Finding]], list[Refusal]]:
-    events = {_base(e.name): e for e in report.events if e.module}
+    events = {_base(e.name): e for e in report.events if e.module or e.kind in _FUNCTIONAL}
     by_site: dict[SourceLocation, dict[str, Finding]] = {}
     refusals = []
     for f in report.findings:
@@ -132,12 +134,12 @@ def _fixes_by_site(report: Report) -> tuple[dict[SourceLocation, dict[str, Findi
             refusals.append(Refusal(f.fix.layer, where, "the line that builds this layer is not known",
                                     f"set output_padding={fmt_value(f.fix.output_padding)} on it by hand"))
             continue
-        by_site.setdefault(ev.location, {})[_base(f.fix.layer)] = f
+        by_site.setdefault(ev.location, {})[f.fix.layer] = f  # by call: ``up#2`` is the second call of ``up``
     return by_site, refusals
 
 
 def _plan_site(report: Report, site: SourceLocation, wanted: dict[str, Finding], root: str) -> Edit | Refusal:
-    layer = ", ".join(sorted(wanted))
+    layer = ", ".join(sorted({_base(name) for name in wanted}))
     first = next(iter(wanted.values()))
     value = first.fix.output_padding if first.fix else ()
     where = str(site)
@@ -168,9 +170,12 @@ def _plan_site(report: Report, site: SourceLocation, wanted: dict[str, Finding],
 def _shared_site(report: Report, site: SourceLocation, wanted: dict[str, Finding]) -> str | None:
     """Why one call cannot carry the fix: it builds several layers that need different values
     (or some of them are right as they are)."""
-    built = sorted({_base(e.name) for e in report.events if e.module and e.location == site and e.kind in _TRANSPOSED})
+    calls = [e.name for e in report.events if e.location == site and e.kind in _TRANSPOSED + _FUNCTIONAL]
     values = {f.fix.output_padding for f in wanted.values() if f.fix}
-    if len(values) > 1 or any(name not in wanted for name in built):
+    if len(values) > 1 or any(name not in wanted for name in calls):
+        built = sorted({_base(name) for name in calls})
+        if len(built) == 1 and len(calls) > 1:  # one layer or call, run at several levels
+            return f"{built[0]} runs at several levels ({', '.join(calls[:4])}) that need different output_padding values"
         shown = ", ".join(built[:4]) + (", ..." if len(built) > 4 else "")
         return f"one call builds several layers ({shown}) that need different output_padding values"
     return None
@@ -180,6 +185,9 @@ def _output_size_hint(f: Finding) -> str:
     up = f.up or (f.fix.layer if f.fix else "the layer")
     down = f.down or "its partner"
     n = len(f.fix.output_padding) if f.fix else 2
+    if "F.conv_transpose" in up:  # the functional form has no output_size=
+        return (f"instead, compute output_padding in forward for each call: the size {down} took minus the size "
+                "the call gives with output_padding=0")
     return (f"instead, pass the size to restore in forward: x = {_accessor(up)}(x, output_size=skip.shape[-{n}:]) "
             f"with skip the tensor {down} took (ConvTranspose then picks the output_padding for each input size)")
 
@@ -214,8 +222,9 @@ def _call_name(node: ast.expr) -> str:
 
 
 def _call_at(tree: ast.AST, line: int, kind: str) -> ast.Call | None:
-    """The innermost call of ``kind`` (any ConvTranspose when unknown) whose span holds ``line``."""
-    names = (kind,) if kind in _TRANSPOSED else _TRANSPOSED
+    """The innermost call of ``kind`` (any ConvTranspose when unknown; ``F.conv_transpose2d``
+    is the call ``conv_transpose2d`` by any module alias) whose span holds ``line``."""
+    names = (kind,) if kind in _TRANSPOSED else (kind[2:],) if kind in _FUNCTIONAL else _TRANSPOSED
     found = [
         n for n in ast.walk(tree)
         if isinstance(n, ast.Call) and _call_name(n.func) in names and n.lineno <= line <= (n.end_lineno or n.lineno)

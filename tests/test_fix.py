@@ -88,6 +88,48 @@ def test_one_argument_per_line_gets_its_own_line(tmp_path):
     assert _round_trips(path, "AE", (1, 1, 28, 28))
 
 
+FUNCTIONAL = """
+import torch.nn.functional as F
+
+
+class Functional(nn.Module):
+    def __init__(self, levels):
+        super().__init__()
+        self.downs = nn.ModuleList(nn.Conv2d(1, 1, 3, stride=2, padding=1) for _ in range(levels))
+        self.w = nn.Parameter(torch.randn(1, 1, 3, 3))
+
+    def forward(self, x):
+        for down in self.downs:
+            x = down(x)
+        for _ in self.downs:
+            x = F.conv_transpose2d(x, self.w, stride=2, padding=1)
+        return x
+"""
+
+
+def test_a_functional_transposed_conv_gets_its_argument(tmp_path):
+    path = _write(tmp_path, FUNCTIONAL)
+    model = _load(path, "Functional")(1)
+    report = check(model, input_size=(1, 1, 28, 28))
+    [edit] = fixer.plan([report], root=str(tmp_path)).edits
+    assert edit.text == ", output_padding=1"
+    fixer.write([edit])
+    assert "F.conv_transpose2d(x, self.w, stride=2, padding=1, output_padding=1)" in path.read_text()
+    assert _load(path, "Functional")(1)(torch.randn(1, 1, 28, 28)).shape[-2:] == (28, 28)
+
+
+def test_a_functional_call_run_at_levels_that_need_different_values_is_refused(tmp_path):
+    path = _write(tmp_path, FUNCTIONAL)
+    model = _load(path, "Functional")(2)
+    report = check(model, input_size=(1, 1, 26, 26))  # 26 -> 13 -> 7: 7 -> 13 needs 0, 13 -> 26 needs 1
+    plan = fixer.plan([report], root=str(tmp_path))
+    [refusal] = plan.refusals
+    assert plan.edits == []
+    assert refusal.reason == ("F.conv_transpose2d runs at several levels (F.conv_transpose2d, F.conv_transpose2d#2) "
+                              "that need different output_padding values")
+    assert refusal.instead.startswith("instead, compute output_padding in forward for each call")
+
+
 def test_crlf_line_endings_are_kept(tmp_path):
     body = AE.format(up="nn.ConvTranspose2d(\n            1,\n            1,\n            5,\n            stride=2,\n        )")
     path = tmp_path / "models.py"
