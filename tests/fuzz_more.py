@@ -18,6 +18,11 @@ Families (``FAMILIES``):
                        skip's ``size()``, its spatial shape, or a constant near the input size),
                        or without it at some levels: eager raises when the size asked for is out
                        of the layer's reach.
+``diffusion-unet``     diffusion U-Nets: time-embedding ResBlocks (a ``(B, C, 1, 1)`` broadcast
+                       add, GroupNorm), diffusers-style downsampling (conv k3 s2 p1, a right
+                       pad then k3 s2 p0, or average pooling), optional self-attention at the
+                       bottleneck (flatten to tokens and reshape back), and ups by nearest
+                       interpolation x2 or to the skip's size (then a conv), or ConvTranspose.
 ``residual-encoder``   ResNet-style blocks whose strided main branch is added to a strided
                        shortcut (1x1 conv, average/max pooling, floor or ceil): the add raises
                        at sizes where the two disagree. As a classifier (global pool) or as the
@@ -378,6 +383,132 @@ def out_size_specs(draw: Any) -> OutSizeSpec:
                        downs=tuple(downs), ups=tuple(ups), how=how, const=const)
 
 
+# --------------------------------------------------------------------------- diffusion-unet
+
+
+class _TimeRes(nn.Module):
+    """A diffusion ResBlock: GroupNorm, SiLU, conv, a broadcast add of the time embedding
+    ``(B, C, 1, ...)``, conv, residual add."""
+
+    def __init__(self, n: int, c: int):
+        super().__init__()
+        self.norm1, self.norm2 = nn.GroupNorm(1, c), nn.GroupNorm(1, c)
+        self.conv1, self.conv2 = CONV[n](c, c, 3, padding=1), CONV[n](c, c, 3, padding=1)
+        self.temb = nn.Linear(4, c)
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        h = self.conv1(torch.nn.functional.silu(self.norm1(x)))
+        h = h + self.temb(t)[(..., *([None] * (x.dim() - 2)))]
+        return x + self.conv2(torch.nn.functional.silu(self.norm2(h)))
+
+
+class _Attention(nn.Module):
+    """Self-attention over the positions: flatten to tokens and reshape back with the shape read
+    from the tensor."""
+
+    def __init__(self, c: int):
+        super().__init__()
+        self.qkv = nn.Linear(c, 3 * c)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, *spatial = x.shape
+        tokens = x.flatten(2).transpose(1, 2)
+        q, k, v = self.qkv(tokens).chunk(3, dim=-1)
+        attn = torch.softmax(q @ k.transpose(1, 2) / c ** 0.5, dim=-1)
+        return x + (attn @ v).transpose(1, 2).reshape(b, c, *spatial)
+
+
+class _Downsample(nn.Module):
+    """diffusers-style: conv k3 s2 p1, or a pad on the right by 1 then conv k3 s2 p0, or
+    average pooling by 2 (the layer is ``op``)."""
+
+    def __init__(self, n: int, c: int, kind: str):
+        super().__init__()
+        self.pad = kind == "conv_pad"
+        self.op = CONV[n](c, c, 3, stride=2, padding=0 if self.pad else 1) if kind.startswith("conv") else AVGPOOL[n](2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.pad:
+            x = torch.nn.functional.pad(x, (0, 1) * (x.dim() - 2))
+        return self.op(x)
+
+
+class _DiffusionNet(nn.Module):
+    def __init__(self, spec: DiffusionSpec):
+        super().__init__()
+        n, c = spec.ndim, spec.channels
+        self.spec = spec
+        self.t = nn.Parameter(torch.randn(1, 4))
+        self.stem = CONV[n](spec.in_channels, c, 3, padding=1)
+        self.res_down = nn.ModuleList(_TimeRes(n, c) for _ in spec.downs)
+        self.downs = nn.ModuleList(_Downsample(n, c, d) for d in spec.downs)
+        self.mid = _Attention(c) if spec.attention else nn.Identity()
+        self.ups = nn.ModuleList(
+            CONVT[n](c, c, spec.up_kernel, stride=2, padding=1, output_padding=spec.up_op) if u == "convT" else CONV[n](c, c, 3, padding=1)
+            for u in spec.ups
+        )
+        self.fuse = nn.ModuleList(CONV[n](2 * c, c, 1) for _ in spec.ups)
+        self.res_up = nn.ModuleList(_TimeRes(n, c) for _ in spec.ups)
+        self.out = CONV[n](c, spec.in_channels, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        t = self.t.expand(x.shape[0], 4)
+        h = self.stem(x)
+        skips = []
+        for res, down in zip(self.res_down, self.downs):
+            h = res(h, t)
+            skips.append(h)
+            h = down(h)
+        h = self.mid(h)
+        for i, kind in enumerate(self.spec.ups):
+            skip = skips[-1 - i]
+            if kind == "interp":
+                h = torch.nn.functional.interpolate(h, scale_factor=2.0, mode="nearest")
+            elif kind == "interp_size":
+                h = torch.nn.functional.interpolate(h, size=skip.shape[2:], mode="nearest")
+            h = self.ups[i](h)
+            h = self.res_up[i](self.fuse[i](torch.cat([h, skip], dim=1)), t)
+        return self.out(h)
+
+
+@dataclass(frozen=True)
+class DiffusionSpec(Arch):
+    family: ClassVar[str] = "diffusion-unet"
+    ndim: int
+    in_channels: int
+    channels: int
+    batch: int
+    size: Ints
+    downs: tuple[str, ...]  # per level: "conv" (k3 s2 p1) | "conv_pad" (pad right by 1, k3 s2 p0) | "avg" (AvgPool 2)
+    ups: tuple[str, ...]  # per level, innermost first: "interp" (x2 nearest + conv) | "interp_size" (to the skip) | "convT"
+    up_kernel: int = 4
+    up_op: int = 0
+    attention: bool = False
+
+    @property
+    def input_shape(self) -> Ints:
+        return (self.batch, self.in_channels, *self.size)
+
+    def _module(self) -> nn.Module:
+        return _DiffusionNet(self)
+
+
+@st.composite
+def diffusion_specs(draw: Any) -> DiffusionSpec:
+    n = draw(st.sampled_from((1, 2, 2)))
+    m = draw(st.integers(1, 3))
+    aligned = draw(st.booleans())
+    cap = {1: 64, 2: 24}[n]
+    size = tuple((draw(st.integers(1, cap // 2 ** m)) * 2 ** m) if aligned else draw(st.integers(2 ** m, cap)) for _ in range(n))
+    return DiffusionSpec(
+        ndim=n, in_channels=draw(st.integers(1, 3)), channels=draw(st.sampled_from((2, 4))), batch=draw(st.integers(1, 2)),
+        size=size,
+        downs=tuple(draw(st.sampled_from(("conv", "conv", "conv_pad", "avg"))) for _ in range(m)),
+        ups=tuple(draw(st.sampled_from(("interp", "interp", "interp_size", "convT"))) for _ in range(m)),
+        up_kernel=draw(st.sampled_from((4, 4, 3))), up_op=draw(st.integers(0, 1)), attention=draw(st.booleans()),
+    )
+
+
 # --------------------------------------------------------------------------- registry
 
 FAMILIES: dict[str, Any] = {
@@ -385,6 +516,7 @@ FAMILIES: dict[str, Any] = {
     BottleneckSpec.family: bottleneck_specs(),
     ResEncSpec.family: res_enc_specs(),
     OutSizeSpec.family: out_size_specs(),
+    DiffusionSpec.family: diffusion_specs(),
 }
 
-SPEC_CLASSES = (GenLayer, GeneratorSpec, BottleneckSpec, ResEncSpec, OutSizeSpec)
+SPEC_CLASSES = (GenLayer, GeneratorSpec, BottleneckSpec, ResEncSpec, OutSizeSpec, DiffusionSpec)

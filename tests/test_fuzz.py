@@ -549,7 +549,8 @@ def _check_fixes(spec: Any, model: nn.Module, x: torch.Tensor, report: Any, fixe
     virtual = {
         f.up: tuple(f.expected)
         for f in report.findings
-        if f.fix is None and f.up is not None and f.expected is not None and f.code in SHAPE_CODES and ":" not in f.up
+        if f.fix is None and f.up is not None and f.expected is not None and f.code in SHAPE_CODES
+        and _module(model, f.up) is not None  # eager hooks can force a module's output, not a functional call's
         and f.severity == "error"  # warnings are never fixed virtually: their crop or pad stays as written
     }
     # a layer that breaks the size right after an up (CS206 with the level's sizes): the linter
@@ -585,7 +586,7 @@ def _check_fixes(spec: Any, model: nn.Module, x: torch.Tensor, report: Any, fixe
     # other errors remain (a merge no up explains, a failed forward): each fixed layer must give
     # its size, when the layers without a fix before it could be set to theirs (a functional
     # call's output cannot be hooked)
-    if any(f.fix is None and f.up is not None and ":" in f.up for f in errors):
+    if any(f.fix is None and f.up is not None and _module(model, f.up) is None for f in errors):
         return
     for f in fixes:
         got = _spatial(after.outs.get(f.fix.layer), n)
