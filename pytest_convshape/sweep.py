@@ -297,6 +297,12 @@ class SizeProgram:
         for node in self.nodes:
             if node.sources and node.sources[0][0] == "learn":
                 node.sources[0] = self._fit(node, sizes, samples, "in")
+            if node.family in ("add", "sub", "mul"):
+                # an operand that broadcasts in the swept dim at every sample (a time embedding
+                # of shape (B, C, 1, 1), made from another input) has size 1 whatever the sweep
+                ones = [all(self._observed_operand(smp, node.event.index, k) == 1 for smp in samples) for k in range(len(node.sources))]
+                if not all(ones):
+                    node.sources = [("const", 1) if one else src for src, one in zip(node.sources, ones)]
             if self._opaque(node):
                 node.learned_out = self._fit(node, sizes, samples, "out")
         values = self.evaluate(sizes, repair=False)
@@ -308,6 +314,10 @@ class SizeProgram:
                     raise Untrusted(f"{e.name}: input size {want_in} at {s.size} is not {got_in}")
                 if len(e.out_shape) >= -self.axis and int(values.outs[node.event.index][k]) != e.out_shape[self.axis]:
                     raise Untrusted(f"{e.name}: output size {e.out_shape[self.axis]} at {s.size} is not {int(values.outs[node.event.index][k])}")
+
+    def _observed_operand(self, sample: Probe, j: int, k: int) -> int | None:
+        shapes = sample.events[j].in_shapes
+        return shapes[k][self.axis] if k < len(shapes) and len(shapes[k]) >= -self.axis else None
 
     def _observed(self, sample: Probe, j: int, what: str) -> int | None:
         e = sample.events[j]

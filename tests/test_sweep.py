@@ -102,6 +102,38 @@ def test_unet_sizes_today_with_output_padding_and_with_output_size_match_eager()
     assert "with output_size= passed to every paired ConvTranspose: every H in 8..48" in text
 
 
+class TimeUNet(nn.Module):
+    """A diffusion-style level: the time step, another input, is added as (B, C, 1, 1)."""
+
+    def __init__(self):
+        super().__init__()
+        self.down = nn.Conv2d(2, 2, 3, stride=2, padding=1)
+        self.up = nn.ConvTranspose2d(2, 2, 3, stride=2, padding=1, output_padding=1)
+        self.temb = nn.Linear(1, 2)
+
+    def forward(self, sample, timestep):
+        t = self.temb(timestep.float()[:, None])[:, :, None, None]
+        h = self.down(sample) + t
+        return torch.cat([self.up(h), sample], 1)
+
+
+def test_a_broadcast_add_from_another_input_keeps_the_sweep_symbolic():
+    inputs = {"sample": torch.zeros(1, 2, 32, 30), "timestep": torch.tensor([3])}
+    report = check(TimeUNet(), example_inputs=inputs, sizes={"sample.2": (8, 40)})
+    [sweep] = report.sizes
+    assert sweep.method == "symbolic", sweep.note
+    assert sweep.rule == "H % 2 == 0"
+    model = TimeUNet()
+    for h in range(8, 41):
+        with torch.no_grad():
+            try:
+                model(torch.zeros(1, 2, h, 30), torch.tensor([3]))
+                ok = True
+            except RuntimeError:
+                ok = False
+        assert (h in sweep.valid) == ok, h
+
+
 def test_unet_broken_at_its_size_reports_the_fixed_rule():
     report = check(SkipUNet(), input_size=(1, 1, 64, 64), sizes={2: (8, 48)})
     [sweep] = report.sizes
