@@ -3,6 +3,7 @@ derive the fix with the arithmetic in real numbers."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -530,7 +531,16 @@ def parameter_problems(e: LayerEvent) -> list[str]:
     p = e.params
     if not isinstance(p, ConvArgs):
         return []
-    labels = dim_labels(e.ndim)
+    try:
+        return list(_conv_problems(p, e.ndim))
+    except TypeError:  # parameters that cannot be a cache key
+        return list(_conv_problems.__wrapped__(p, e.ndim))
+
+
+@functools.lru_cache(maxsize=1024)
+def _conv_problems(p: ConvArgs, ndim: int) -> tuple[str, ...]:
+    """``parameter_problems`` of one convolution's settings (the same layer is met at every check)."""
+    labels = dim_labels(ndim)
     out: list[str] = []
     for key, low in (("padding", 0), ("stride", 1), ("dilation", 1), ("kernel_size", 1), ("output_padding", 0)):
         values = getattr(p, key, None)
@@ -545,7 +555,7 @@ def parameter_problems(e: LayerEvent) -> list[str]:
         out_ch = w[1] * p.groups if isinstance(p, TransposeArgs) else w[0]
         if tuple(bias) != (out_ch,):
             out.append(f"a bias of shape {tuple(bias)} for {out_ch} output channels (must be ({out_ch},))")
-    return out
+    return tuple(out)
 
 
 def params_valid(e: LayerEvent) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import sys
 import weakref
 from collections.abc import Callable, Iterator, Mapping
@@ -139,7 +140,7 @@ def _tuple(value: Any, n: int, default: int) -> tuple[int, ...]:
 
 
 def _shape(t: Any) -> Shape:
-    return tuple(int(s) for s in t.shape)
+    return tuple(t.shape)  # torch.Size holds plain ints (the trace never has symbolic sizes)
 
 
 def _layer_params(family: str, ndim: int, bound: dict[str, Any], module: nn.Module | None) -> LayerArgs:
@@ -147,22 +148,17 @@ def _layer_params(family: str, ndim: int, bound: dict[str, Any], module: nn.Modu
     padding_mode the op sees an input the module already padded: the module's own padding is
     recorded instead (the event's input is the module's input)."""
     if family in ("conv", "conv_transpose"):
-        weight = bound["weight"]
-        kernel = _shape(weight)[2:]
-        dilation = _tuple(bound.get("dilation"), ndim, 1)
         pad = bound.get("padding", 0)
         if module is not None and family == "conv" and getattr(module, "padding_mode", "zeros") != "zeros":
             pad = module.padding
-        padding, same = _padding(pad, ndim, kernel, dilation)
         bias = bound.get("bias")
-        conv = ConvArgs(
-            kernel_size=kernel, stride=_tuple(bound.get("stride"), ndim, 1), padding=padding, dilation=dilation,
-            groups=int(bound.get("groups", 1) or 1), weight_shape=_shape(weight),
-            bias_shape=_shape(bias) if isinstance(bias, torch.Tensor) else None, same=same,
-        )
-        if family == "conv_transpose":
-            return TransposeArgs(**conv.__dict__, output_padding=_tuple(bound.get("output_padding"), ndim, 0))
-        return conv
+        key = (family, ndim, tuple(bound["weight"].shape), tuple(bias.shape) if isinstance(bias, torch.Tensor) else None,
+               _hashable(bound.get("stride")), _hashable(pad), _hashable(bound.get("dilation")), bound.get("groups", 1),
+               _hashable(bound.get("output_padding")))
+        try:
+            return _conv_args(*key)
+        except TypeError:  # an argument that cannot be a cache key: computed as it is
+            return _conv_args.__wrapped__(*key)
     if family in ("max_pool", "avg_pool"):
         kernel = _tuple(bound["kernel_size"], ndim, 1)
         stride = bound.get("stride")
@@ -193,6 +189,24 @@ def _layer_params(family: str, ndim: int, bound: dict[str, Any], module: nn.Modu
     if family == "pad":
         return PadArgs(tuple(int(v) for v in bound["pad"]), bound.get("mode", "constant"))
     return NoArgs()
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+@functools.lru_cache(maxsize=1024)
+def _conv_args(family: str, ndim: int, weight: Shape, bias: Shape | None, stride: Any, pad: Any, dilation: Any, groups: Any,
+               output_padding: Any) -> ConvArgs:
+    """A convolution's parameters per dim; cached, as the same layer is met at every check."""
+    kernel = weight[2:]
+    dil = _tuple(dilation, ndim, 1)
+    padding, same = _padding(pad, ndim, kernel, dil)
+    conv = ConvArgs(kernel_size=kernel, stride=_tuple(stride, ndim, 1), padding=padding, dilation=dil,
+                    groups=int(groups or 1), weight_shape=weight, bias_shape=bias, same=same)
+    if family == "conv_transpose":
+        return TransposeArgs(**conv.__dict__, output_padding=_tuple(output_padding, ndim, 0))
+    return conv
 
 
 def _padding(pad: Any, ndim: int, kernel: Shape, dilation: Shape) -> tuple[Shape, bool]:
@@ -605,7 +619,7 @@ FAST = True
 
 
 def _all_meta(tensors: list) -> bool:
-    return bool(tensors) and all(t.device.type == "meta" for t in tensors)
+    return bool(tensors) and all(t.is_meta for t in tensors)
 
 
 def _op_params(family: str, ndim: int, bound: dict[str, Any]) -> LayerArgs | None:
@@ -674,7 +688,7 @@ def _joined(op: str, args: tuple, kwargs: Mapping, operands: list) -> Any:
 def _shape_keeping(op: str, args: tuple, kwargs: Mapping, tensors: list) -> Any:
     """An activation or dropout on one meta tensor: its output has the input's shape (an in
     place one returns the input itself), without torch's reference implementation."""
-    if not FAST or len(tensors) != 1 or tensors[0].device.type != "meta":
+    if not FAST or len(tensors) != 1 or not tensors[0].is_meta:
         return None
     from .fastshape import SHAPE_KEEPING
 
@@ -730,7 +744,7 @@ _NORMS = {"batch_norm", "instance_norm", "layer_norm", "group_norm"}
 def _shape_only_norm(op: str, args: tuple, kwargs: Mapping, tensors: list[torch.Tensor]) -> bool:
     """True when ``op`` runs on meta tensors with settings eager accepts, so that only its
     (unchanged) output shape matters. Anything unusual goes through torch itself."""
-    if any(t.device.type != "meta" for t in tensors):
+    if not all(t.is_meta for t in tensors):
         return False
     x = args[0] if args else kwargs.get("input")
     if not isinstance(x, torch.Tensor) or x.dim() < 2:
