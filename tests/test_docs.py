@@ -27,12 +27,6 @@ from test_plugin import warm_imports  # noqa: F401  (fixture: pytester's in-proc
 from pytest_convshape import cli, rule_docs
 from pytest_convshape.rules import RULES
 
-PENDING = {
-    "CS206": "the engine does not report merge-size-mismatch yet (issue 9, the precision rewrite)",
-    "CS905": "the engine does not report unconfirmed-mismatch yet (issue 9, the precision rewrite)",
-}
-
-
 # --------------------------------------------------------------------------- generated pages
 
 
@@ -56,8 +50,6 @@ def test_rule_example_reports_its_rule(code, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     report = runpy.run_path(str(path))["report"]
     found = [f.code for f in report.findings]
-    if code in PENDING and code not in found:
-        pytest.xfail(PENDING[code])
     assert code in found, f"{code}'s example gives {found}:\n{report}"
 
 
