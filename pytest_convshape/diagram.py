@@ -9,6 +9,7 @@ a terminal, in Unicode or plain ASCII, within a given width.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -127,10 +128,26 @@ def _mark(level: Level, sym: dict[str, str]) -> str:
 
 
 def _shorten(name: str, room: int, cut: str) -> str:
+    """``name`` in at most ``room`` characters, keeping what tells layers apart: the indices and
+    the last part stay, the longest words are cut first (``down_blocks.2.downsamplers.0.conv``
+    -> ``down_blocks.2.downsa….0.conv``), then the end of what is left."""
     if len(name) <= room or room < 5:
         return name
-    keep = room - 1
-    return name[: keep // 2] + cut + name[len(name) - (keep - keep // 2):]
+    parts = re.split(r"([.:#])", name)
+    words = [i for i in range(0, len(parts) - 1, 2) if not parts[i].isdigit()]  # not the last part
+    for keep in (6, 4, 3, 2, 1):
+        cut_parts = [p[:keep] + cut if i in words and len(p) > keep + 1 else p for i, p in enumerate(parts)]
+        text = "".join(cut_parts)
+        if len(text) <= room:
+            # cut only as many words as needed, longest first
+            order = sorted(words, key=lambda i: -len(parts[i]))
+            best = list(parts)
+            for i in order:
+                if len("".join(best)) <= room:
+                    break
+                best[i] = cut_parts[i]
+            return "".join(best)
+    return "".join(cut_parts)[: room - 1] + cut  # the start holds the outer indices: keep it
 
 
 def render_text(rows: Sequence[Level], width: int = 100, ascii_only: bool = False) -> list[str]:
@@ -139,7 +156,8 @@ def render_text(rows: Sequence[Level], width: int = 100, ascii_only: bool = Fals
     if not rows:
         return []
     sym = _ASCII if ascii_only else _UNICODE
-    for kinds, room, pad in ((True, 99, 10), (False, 99, 10), (False, 99, 6), (False, 16, 6), (False, 10, 4)):
+    tries = [(True, 99, 10), (False, 99, 10), *((False, room, 6) for room in (99, 40, 32, 26, 20, 16)), (False, 10, 4)]
+    for kinds, room, pad in tries:
         lines = _draw(rows, sym, kinds, room, pad)
         if max(len(ln) for ln in lines) <= width:
             return lines

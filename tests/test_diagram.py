@@ -199,3 +199,15 @@ def test_the_diagrammed_model_is_what_eager_runs():
             if side is not None and side.name in seen:
                 took, gives = seen[side.name]
                 assert (side.took, side.gives) == ("x".join(map(str, took)), "x".join(map(str, gives)))
+
+
+@pytest.mark.parametrize("room", [32, 26, 20, 16, 10])
+def test_long_layer_names_stay_apart_when_shortened(room):
+    # diffusers' names differ only in their indices: shortening must keep them
+    downs = [f"down_blocks.{i}.downsamplers.0.conv" for i in range(3)]
+    ups = [f"up_blocks.{i}.upsamplers.0:F.interpolate" for i in range(3)]
+    for names in (downs, ups):
+        short = [diagram._shorten(n, room, "…") for n in names]
+        assert all(len(s) <= room for s in short), short
+        assert len(set(short)) == len(names), short
+    assert diagram._shorten(downs[2], 26, "…") == "down_b….2.downsa….0.conv"
