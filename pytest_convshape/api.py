@@ -397,7 +397,8 @@ def _with_sizes_that_work(findings: list[Finding], model: nn.Module, args: tuple
     for f in findings:
         if _unfixable(f):
             hints = [f"or use an input size that works: {rule}" for i, rule in rules.items() if _involves_dim(f, i)]
-            f = dataclasses.replace(f, suggestions=tuple(f.suggestions) + tuple(hints))
+            kept = [t for t in f.suggestions if not (hints and t.endswith("divides exactly"))]  # the rule says which
+            f = dataclasses.replace(f, suggestions=tuple(kept) + tuple(hints))
         out.append(f)
     return out
 

@@ -262,3 +262,19 @@ def test_zoo_sweep_agrees_with_torch_export(name):
     assert set(valid) <= set(exported), (valid, exported)
     if EXPORT_SUGGESTS[name]:
         assert valid == exported
+
+
+class InterpUNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.down = nn.Conv2d(1, 1, 3, stride=2, padding=1)
+
+    def forward(self, x):
+        up = torch.nn.functional.interpolate(self.down(x), scale_factor=2.0)
+        return torch.cat([up, x], 1)
+
+
+def test_the_sizes_that_work_replace_the_vague_hint():
+    [f] = check(InterpUNet(), input_size=(1, 1, 15, 16)).findings
+    assert f.code == "CS103"
+    assert f.suggestions == ("or use an input size that works: H % 2 == 0 (checked for H in 11..19, the other dims assumed right)",)
