@@ -23,6 +23,8 @@ from monai.networks import nets  # noqa: E402
 from precision import _judge as J  # noqa: E402
 from precision import _oracle as O  # noqa: E402
 
+from pytest_convshape import check  # noqa: E402
+
 
 class _Family:
     """What the judgements need of a family module: ``__name__``, ``__doc__``, ``build``, ``KIND``, ``CASES``."""
@@ -143,3 +145,51 @@ def test_fixes_work_in_eager(fam, i):
 @pytest.mark.parametrize("fam,i", ALL, ids=_ids(ALL))
 def test_linting_leaves_the_model_unchanged(fam, i):
     J.linting_leaves_the_model_unchanged(fam, fam.CASES[i])
+
+
+# --------------------------------------------------------------------------- more MONAI networks
+# The same rules on the rest of MONAI's encoder/decoders, judged directly against eager: no error
+# where eager runs and gives back the input's size, an error where it does not, and when every
+# error carries a fix, the model with those fixes written into it runs and restores the size.
+
+S2 = [(1, 1, 64, 64), (1, 1, 63, 63), (1, 1, 66, 66), (1, 1, 60, 50)]
+MORE = [
+    ("SegResNet", lambda: nets.SegResNet(spatial_dims=2, init_filters=8, in_channels=1, out_channels=2), S2),
+    ("VNet", lambda: nets.VNet(spatial_dims=3, in_channels=1, out_channels=2), [(1, 1, 32, 32, 32), (1, 1, 33, 32, 32), (1, 1, 30, 34, 36)]),
+    ("AutoEncoder", lambda: nets.AutoEncoder(spatial_dims=2, in_channels=1, out_channels=1, channels=(4, 8, 16), strides=(2, 2, 2)), S2),
+    ("VarAutoEncoder", lambda: nets.VarAutoEncoder(spatial_dims=2, in_shape=(1, 64, 64), out_channels=1, latent_size=8,
+                                                   channels=(4, 8, 16), strides=(2, 2, 2)), S2),
+    ("BasicUNetPlusPlus", lambda: nets.BasicUNetPlusPlus(spatial_dims=2, in_channels=1, out_channels=2, features=(4, 4, 8, 16, 32, 4)), S2),
+    ("SwinUNETR", lambda: nets.SwinUNETR(in_channels=1, out_channels=2, feature_size=12, spatial_dims=2), [(1, 1, 64, 64), (1, 1, 63, 64), (1, 1, 96, 64)]),
+    ("UNet-stride3", lambda: nets.UNet(spatial_dims=2, in_channels=1, out_channels=1, channels=(4, 8, 16), strides=(3, 2), num_res_units=1),
+     [(1, 1, 60, 60), (1, 1, 61, 61), (1, 1, 66, 64), (1, 1, 64, 64)]),
+    ("RegUNet", lambda: nets.RegUNet(spatial_dims=2, in_channels=1, num_channel_initial=4, depth=2, out_channels=2), S2),
+    ("SegResNetDS", lambda: nets.SegResNetDS(spatial_dims=2, init_filters=8, in_channels=1, out_channels=2), S2),
+]
+MORE_CASES = [(name, build, size) for name, build, sizes in MORE for size in sizes]
+
+
+def _eager_restores(model: torch.nn.Module, size: tuple[int, ...]) -> bool:
+    try:
+        with torch.no_grad():
+            out = model(torch.randn(size))
+    except Exception:
+        return False
+    out = out[0] if isinstance(out, (tuple, list)) else out
+    return tuple(out.shape[2:]) == tuple(size[2:])
+
+
+@pytest.mark.parametrize(("name", "build", "size"), MORE_CASES, ids=[f"{n}-{'x'.join(map(str, s[2:]))}" for n, _, s in MORE_CASES])
+def test_more_monai_nets_agree_with_eager(name, build, size):
+    torch.manual_seed(0)
+    model = build().eval()
+    works = _eager_restores(model, size)
+    report = check(model, input_size=size)
+    errors = report.errors
+    assert bool(errors) != works, f"{name} at {size}: eager {'works' if works else 'fails'}\n{report}"
+    assert all(f.fix is None or f.fix.verified for f in report.findings)
+    if errors and all(f.fix is not None for f in errors):
+        for f in report.findings:
+            if f.fix is not None:
+                model.get_submodule(f.fix.layer.split("#")[0]).output_padding = tuple(f.fix.output_padding)
+        assert _eager_restores(model, size), f"{name} at {size}: with the fixes written in, eager still fails\n{report}"
