@@ -46,7 +46,6 @@ from .checks import (
 )
 from .pairing import MERGE, UP, Graph, find_pairs
 from .records import (
-    MODEL_INPUT,
     ConvArgs,
     Finding,
     Fix,
@@ -671,22 +670,13 @@ def merge_culprit(g: Graph, final: Pass, merge: LayerEvent, branch: int, target:
 
 
 def _last_size_change(g: Graph, feed: Sequence[int]) -> LayerEvent | None:
-    todo = [i for i in feed if i != MODEL_INPUT]
-    seen: set[int] = set()
-    best: LayerEvent | None = None
-    while todo:
-        i = todo.pop()
-        if i in seen:
-            continue
-        seen.add(i)
-        ev = g.events[i]
-        if ev.ndim and g.role(ev) != MERGE and ev.in_spatial and g.effective_out(ev) != ev.in_spatial:
-            if best is None or ev.index > best.index:
-                best = ev
-            continue
-        if ev.feeds:
-            todo.extend(j for j in ev.feeds[0] if j != MODEL_INPUT)
-    return best
+    def changes(ev: LayerEvent) -> bool:
+        return bool(ev.ndim and g.role(ev) != MERGE and ev.in_spatial and g.effective_out(ev) != ev.in_spatial)
+
+    def step(ev: LayerEvent) -> Sequence[int]:
+        return () if changes(ev) or not ev.feeds else ev.feeds[0]
+
+    return max((ev for ev in g.walk_back(feed, step) if changes(ev)), key=lambda e: e.index, default=None)
 
 
 def illegal_output_padding_targets(current: Pass) -> dict[str, Shape]:

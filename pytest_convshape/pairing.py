@@ -20,7 +20,7 @@ right after it (see ``Graph.level_input`` and ``Graph.level_output``).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from .records import (
@@ -178,63 +178,47 @@ class Graph:
         return tuple(1.0 for _ in range(e.ndim))
 
     # lineage ---------------------------------------------------------------------------
-    def nearest(self, feed: Iterable[int], role: str, through: tuple[str, ...] = _TRANSPARENT) -> LayerEvent | None:
-        """The most recent event of ``role`` reached from ``feed`` walking back through
-        events whose role is in ``through`` (stops at any other role)."""
-        best: LayerEvent | None = None
+    def walk_back(self, feed: Iterable[int], step: Callable[[LayerEvent], Iterable[int]], skip: int | None = None) -> Iterator[LayerEvent]:
+        """Every event reached from ``feed`` walking back, each once; ``step(ev)`` gives the feeds
+        to go on from ``ev`` (none: stop there). ``skip``: an event neither visited nor passed."""
         seen: set[int] = set()
-        todo = [i for i in feed if i != MODEL_INPUT]
+        todo = [i for i in feed if i != MODEL_INPUT and i != skip]
         while todo:
             i = todo.pop()
             if i in seen:
                 continue
             seen.add(i)
             ev = self.events[i]
-            r = self.roles[i]
-            if r == role:
-                if best is None or ev.index > best.index:
-                    best = ev
-            elif r in through and ev.feeds:
-                todo.extend(j for j in ev.feeds[0] if j != MODEL_INPUT)
-        return best
+            yield ev
+            todo.extend(j for j in step(ev) if j != MODEL_INPUT and j != skip)
+
+    def nearest(self, feed: Iterable[int], role: str, through: tuple[str, ...] = _TRANSPARENT) -> LayerEvent | None:
+        """The most recent event of ``role`` reached from ``feed`` walking back through
+        events whose role is in ``through`` (stops at any other role)."""
+        def step(ev: LayerEvent) -> Iterable[int]:
+            r = self.roles[ev.index]
+            return ev.feeds[0] if r != role and r in through and ev.feeds else ()
+
+        return max((ev for ev in self.walk_back(feed, step) if self.roles[ev.index] == role), key=lambda e: e.index, default=None)
 
     def ups_feeding(self, feed: Iterable[int]) -> list[LayerEvent]:
         """The ups whose outputs reach ``feed`` through layers that keep a tensor's place and
         through merges (the branches of an additive or complex-valued up are summed before
         they meet a skip), without passing another resampler."""
-        found: list[LayerEvent] = []
-        seen: set[int] = set()
-        todo = [i for i in feed if i != MODEL_INPUT]
-        while todo:
-            i = todo.pop()
-            if i in seen:
-                continue
-            seen.add(i)
-            ev = self.events[i]
-            r = self.roles[i]
-            if r == UP:
-                found.append(ev)
-            elif r in _TRANSPARENT:
-                todo.extend(j for j in (ev.feeds[0] if ev.feeds else ()) if j != MODEL_INPUT)
-            elif r == MERGE:
-                todo.extend(j for f in ev.feeds for j in f if j != MODEL_INPUT)
-        return sorted(found, key=lambda e: e.index)
+        def step(ev: LayerEvent) -> Iterable[int]:
+            r = self.roles[ev.index]
+            if r in _TRANSPARENT:
+                return ev.feeds[0] if ev.feeds else ()
+            return [j for f in ev.feeds for j in f] if r == MERGE else ()
+
+        return sorted((ev for ev in self.walk_back(feed, step) if self.roles[ev.index] == UP), key=lambda e: e.index)
 
     def path_between(self, feed: Iterable[int], stop: int) -> list[LayerEvent]:
         """Events walked from ``feed`` back to event ``stop`` through transparent roles."""
-        path: list[LayerEvent] = []
-        todo = [i for i in feed if i != MODEL_INPUT and i != stop]
-        seen: set[int] = set()
-        while todo:
-            i = todo.pop()
-            if i in seen or i == stop:
-                continue
-            seen.add(i)
-            ev = self.events[i]
-            if self.roles[i] in _TRANSPARENT:
-                path.append(ev)
-                todo.extend(j for j in (ev.feeds[0] if ev.feeds else ()) if j != MODEL_INPUT and j != stop)
-        return path
+        def step(ev: LayerEvent) -> Iterable[int]:
+            return (ev.feeds[0] if ev.feeds else ()) if self.roles[ev.index] in _TRANSPARENT else ()
+
+        return [ev for ev in self.walk_back(feed, step, skip=stop) if self.roles[ev.index] in _TRANSPARENT]
 
     def downstream(self, index: int) -> list[LayerEvent]:
         """Events reached forward from ``index`` through transparent roles (not including it)."""
