@@ -91,7 +91,9 @@ class Arch:
 
     @property
     def input_shape(self) -> Ints:
-        return (self.batch, self.channels, *self.size)  # type: ignore[attr-defined]
+        """(batch, the input's channels (``in_channels`` when the family has it), *size)."""
+        channels = getattr(self, "in_channels", None) or self.channels  # type: ignore[attr-defined]
+        return (self.batch, channels, *self.size)  # type: ignore[attr-defined]
 
     def build(self, seed: int = 0) -> nn.Module:
         torch.manual_seed(seed)
@@ -595,10 +597,6 @@ class PatchSpec(Arch):
     @property
     def restoring(self) -> bool:
         return math.prod(self.factors) == self.patch
-
-    @property
-    def input_shape(self) -> Ints:
-        return (self.batch, self.in_channels, *self.size)
 
     def _module(self) -> nn.Module:
         return _PatchNet(self)
@@ -1212,10 +1210,6 @@ class FractionSpec(Arch):
     @property
     def restoring(self) -> bool:
         return False
-
-    @property
-    def input_shape(self) -> Ints:
-        return (self.batch, self.in_channels, *self.size)
 
     def _module(self) -> nn.Module:
         return _FractionNet(self)

@@ -94,10 +94,6 @@ class GeneratorSpec(Arch):
     def restoring(self) -> bool:
         return False
 
-    @property
-    def input_shape(self) -> Ints:
-        return (self.batch, self.in_channels, *self.size)
-
     def _module(self) -> nn.Module:
         return _Generator(self)
 
@@ -181,10 +177,6 @@ class BottleneckSpec(Arch):
                 size = _conv_out(size, k, s, p)
             out.append(size)
         return tuple(out)
-
-    @property
-    def input_shape(self) -> Ints:
-        return (self.batch, self.in_channels, *self.size)
 
     def _module(self) -> nn.Module:
         return _Bottleneck(self)
@@ -275,10 +267,6 @@ class ResEncSpec(Arch):
     @property
     def restoring(self) -> bool:
         return self.decoder
-
-    @property
-    def input_shape(self) -> Ints:
-        return (self.batch, self.in_channels, *self.size)
 
     def _module(self) -> nn.Module:
         return _ResNet(self)
@@ -484,10 +472,6 @@ class DiffusionSpec(Arch):
     up_kernel: int = 4
     up_op: int = 0
     attention: bool = False
-
-    @property
-    def input_shape(self) -> Ints:
-        return (self.batch, self.in_channels, *self.size)
 
     def _module(self) -> nn.Module:
         return _DiffusionNet(self)
