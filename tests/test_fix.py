@@ -332,3 +332,24 @@ def test_sarif_carries_the_same_edit(tmp_path, monkeypatch):
     assert change["artifactLocation"]["uri"] == "models.py"
     assert change["replacements"] == [fixer.replacement(plan.edits[0])]
     assert change["replacements"][0]["insertedContent"]["text"] == ", output_padding=1"
+
+
+def test_fix_for_the_models_of_pyproject(tmp_path, monkeypatch, capsys):
+    # the example project (src layout, pythonpath from pyproject); its VAE's last deconv made to
+    # give 27 instead of 28: `convshape --fix` with no TARGET fixes the configured models
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "examples" / "project", project)
+    vae = project / "src" / "shapes_demo" / "vae.py"
+    text = vae.read_text()
+    broken = "nn.ConvTranspose2d(width, 1, kernel_size=3, stride=2, padding=1),  # 14 -> 28"
+    vae.write_text(text.replace("nn.ConvTranspose2d(width, 1, kernel_size=4, stride=2, padding=1),  # 14 -> 28", broken))
+    assert broken in vae.read_text()
+    monkeypatch.chdir(project)
+    code = cli.run(["--fix"])
+    out, err = capsys.readouterr()
+    assert "nn.ConvTranspose2d(width, 1, kernel_size=3, stride=2, padding=1, output_padding=1),  # 14 -> 28" in vae.read_text()
+    assert out.splitlines()[0] == "convshape: fixed 1 layer in src/shapes_demo/vae.py; linting again"
+    # the diffusion U-Net's 62x62 input keeps its CS102 (no output_padding fixes it): named, not fixed
+    assert "convshape: no fix to write for CS102 on up2.conv" in err
+    assert out.splitlines()[-1] == "convshape: after --fix: 1 finding remains; FAILED"
+    assert code == cli.EXIT_FINDINGS
