@@ -21,7 +21,7 @@ from .policy import apply as apply_policy
 from .policy import as_policy, merge
 from .progress import current as current_progress
 from .progress import describe_sweep
-from .records import ERROR, SEVERITY_RANK, Finding, LayerEvent, Shape, first_line, fmt_shape, resize_to_size
+from .records import ERROR, SEVERITY_RANK, Finding, LayerEvent, Shape, dim_labels, first_line, fmt_shape, resize_to_size
 from .report import Report
 from .tensors import (
     Described,
@@ -195,6 +195,8 @@ def check(
         findings = _with_holds_for(findings, sweeps)
     elif any(_unfixable(f) for f in findings):
         findings = _with_sizes_that_work(findings, run.model, run.args, run.kwargs, run.device, verdict, run.desc)
+    elif verdict.final.failed:
+        findings = _with_sizes_that_run(findings, run.model, run.args, run.kwargs, run.device, run.desc)
     if run.progress is not None:
         run.progress.done()
     report = _report(run, verdict, findings, sweeps, target)
@@ -403,6 +405,63 @@ def _with_sizes_that_work(findings: list[Finding], model: nn.Module, args: tuple
     return out
 
 
+_ROUND = 32
+"""The other dims are held at a multiple of this while one dim is searched (most models that
+check their input's size want a multiple of a power of two)."""
+_WINDOW = 16
+_BUDGET_S = 2.0
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+def _with_sizes_that_run(findings: list[Finding], model: nn.Module, args: tuple, kwargs: dict, device: str, desc: Described | None = None) -> list[Finding]:
+    """For a forward that stops (CS903) with no size finding to explain it, e.g. the model's own
+    input check: the sizes near this one at which it runs, one dim at a time with the others
+    held at a round size (raw traces, at most about two seconds)."""
+    import time
+
+    from .sweep import Probe, sweep_dim
+
+    crash = next((f for f in findings if f.code == "CS903"), None)
+    x = first_tensor(args)
+    if crash is None or x is None or x.dim() < 3 or any(f.severity == ERROR and f.code != "CS903" for f in findings):
+        return findings
+    rank = x.dim()
+    spatial = [int(v) for v in x.shape[2:]]
+    held_at = [max(_ROUND, round(v / _ROUND) * _ROUND) for v in spatial]
+    labels = dim_labels(rank - 2)
+    deadline = time.monotonic() + _BUDGET_S
+    hints = []
+    for i, size in enumerate(spatial):
+        held = x
+        for j, v in enumerate(held_at):
+            held = held if j == i else sized_like(held, 2 + j, v, device)
+
+        def probe(n: int, i: int = i, held: Any = held) -> Probe:
+            if time.monotonic() > deadline:
+                raise _OutOfTime
+            try:
+                out = (desc or Described(model)).run((sized_like(held, 2 + i, n, device),) + tuple(args[1:]), kwargs, device)
+            except tracing.LinterBug:
+                return Probe(n, (), (), (), True)
+            return _raw_probe(n, out, 2 + i - rank, restoring=False)
+
+        domain = list(range(max(1, size - _WINDOW), size + _WINDOW + 1))
+        try:
+            sweep = sweep_dim(2 + i, rank, size, domain, probe, probe(size), (), this_dim_only=True, trace_each=True)
+        except _OutOfTime:
+            break
+        if sweep is not None and sweep.valid and size not in sweep.valid:  # a dim that already works needs no hint
+            others = ", ".join(f"{labels[j]} = {v}" for j, v in enumerate(held_at) if j != i)
+            hints.append(f"or use an input size at which it runs: {sweep.rule} (checked for {sweep.label} in "
+                         f"{domain[0]}..{domain[-1]}{f' with {others}' if others else ''})")
+    if not hints:
+        return findings
+    return [dataclasses.replace(f, suggestions=tuple(f.suggestions) + tuple(hints)) if f is crash else f for f in findings]
+
+
 def _involves_dim(f: Finding, i: int) -> bool:
     sizes = f.level or ((f.expected, f.actual) if f.expected is not None and f.actual is not None else None)
     if sizes is None:
@@ -493,7 +552,10 @@ def _forward_failed(final: Pass, sites: _Sites | None = None) -> Finding:
     elif final.outcome.raised_in is not None:
         exc = final.outcome.exception
         name, kind = final.outcome.raised_in
-        msg = f"the forward pass raised in {name} ({kind}): {type(exc).__name__}: {first_line(exc)}; layers that ran before: {tail}"
+        where = f"{name} ({kind})" if name else f"the forward of {kind} itself"
+        msg = f"the forward pass raised in {where}: {type(exc).__name__}: {first_line(exc)}; layers that ran before: {tail}"
+        if not name:
+            return Finding(code="CS903", message=msg)
         return Finding(code="CS903", message=msg, layer=name, location=sites.site(name, kind) if sites is not None else None)
     else:
         exc = final.outcome.exception

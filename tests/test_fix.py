@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import shutil
+import sys
 import textwrap
 from pathlib import Path
 
@@ -345,7 +346,12 @@ def test_fix_for_the_models_of_pyproject(tmp_path, monkeypatch, capsys):
     vae.write_text(text.replace("nn.ConvTranspose2d(width, 1, kernel_size=4, stride=2, padding=1),  # 14 -> 28", broken))
     assert broken in vae.read_text()
     monkeypatch.chdir(project)
-    code = cli.run(["--fix"])
+    monkeypatch.setattr(sys, "path", list(sys.path))  # the gate puts the project's src on it
+    try:
+        code = cli.run(["--fix"])
+    finally:  # the project's package must not leak into later tests (they import their own copy)
+        for name in [m for m in sys.modules if m == "shapes_demo" or m.startswith("shapes_demo.")]:
+            del sys.modules[name]
     out, err = capsys.readouterr()
     assert "nn.ConvTranspose2d(width, 1, kernel_size=3, stride=2, padding=1, output_padding=1),  # 14 -> 28" in vae.read_text()
     assert out.splitlines()[0] == "convshape: fixed 1 layer in src/shapes_demo/vae.py; linting again"

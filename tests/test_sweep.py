@@ -278,3 +278,32 @@ def test_the_sizes_that_work_replace_the_vague_hint():
     [f] = check(InterpUNet(), input_size=(1, 1, 15, 16)).findings
     assert f.code == "CS103"
     assert f.suggestions == ("or use an input size that works: H % 2 == 0 (checked for H in 11..19, the other dims assumed right)",)
+
+
+class ChecksItsInput(nn.Module):
+    """Raises in its own forward unless both sizes are multiples of 8 (as MONAI's SegResNetDS)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 1, 3, padding=1)
+
+    def forward(self, x):
+        if x.shape[-2] % 8 or x.shape[-1] % 8:
+            raise ValueError(f"spatial dims {tuple(x.shape[2:])} must be divisible by 8")
+        return self.conv(x)
+
+
+def test_a_forward_that_stops_in_its_own_check_gets_the_sizes_at_which_it_runs():
+    [f] = check(ChecksItsInput(), input_size=(1, 1, 63, 64)).findings
+    assert f.code == "CS903" and f.layer is None
+    assert f.message.startswith("the forward pass raised in the forward of ChecksItsInput itself: ValueError: spatial dims (63, 64)")
+    # W = 64 already works: only H gets a hint, found with W held at a round size
+    assert f.suggestions == ("or use an input size at which it runs: H % 8 == 0 (checked for H in 47..79 with W = 64)",)
+    for h in range(47, 80):
+        ok = h % 8 == 0
+        try:
+            ChecksItsInput()(torch.zeros(1, 1, h, 64))
+        except ValueError:
+            assert not ok
+        else:
+            assert ok
