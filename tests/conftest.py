@@ -1,5 +1,7 @@
 """Shared test set-up: pytester for the plugin tests."""
 
+import pytest
+
 pytest_plugins = ["pytester"]
 
 
@@ -29,6 +31,7 @@ SLOW_TESTS = {
     "test_sweep.py::test_zoo_sweep_agrees_with_torch_export",  # every size through torch.export
     "test_sweep.py::test_zoo_sweep_equals_eager_at_every_size",  # every size in eager torch
     "test_docs.py::test_page_runs_and_shows_what_the_code_does",  # every command of the docs
+    "test_fix.py::test_fix_for_the_models_of_pyproject",  # --fix lints again in a subprocess
 }
 
 
@@ -42,3 +45,30 @@ def pytest_collection_modifyitems(config, items):
         key = f"{module}::{getattr(item, 'originalname', item.name)}"
         if module in SLOW_MODULES or key in SLOW_TESTS or getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def warm_imports():
+    """One check before any pytester run: pytester restores ``sys.modules`` after each in-process
+    run, so torch's lazily imported submodules would otherwise be imported again every time (and
+    a second import of some, such as torch's operator registrations, raises). Session-wide, so no
+    order of tests or xdist split can run a pytester test first."""
+    import torch
+    from torch import nn
+
+    from pytest_convshape import api, gate, loader, suppress  # noqa: F401
+
+    try:  # hypothesis's pytest plugin imports it inside every in-process run otherwise
+        import hypothesis  # noqa: F401
+    except ImportError:  # pragma: no cover
+        pass
+
+    model = nn.Sequential(nn.Conv2d(1, 1, 5, stride=2), nn.ReLU(), nn.ConvTranspose2d(1, 1, 5, stride=2))
+    api.check(model, input_size=(1, 1, 28, 28))
+    api.check(model, example_inputs=torch.empty(1, 1, 28, 28, device="meta"), pairs=[("0", "2")])
+
+    class ValueDependent(nn.Module):  # the fallback pass imports more of torch (its operator registry)
+        def forward(self, x):
+            return x * 2 if x.sum() > 0 else x
+
+    api.check(nn.Sequential(model, ValueDependent()), input_size=(1, 1, 28, 28))

@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 import tomllib
 from doc_blocks import PAGES, ROOT, Block, blocks, console_commands, matches
-from test_plugin import warm_imports  # noqa: F401  (fixture: pytester's in-process runs re-import nothing heavy)
 
 from pytest_convshape import cli, rule_docs
 from pytest_convshape.rules import RULES
@@ -414,7 +413,7 @@ def _steps(workflow: str) -> list[dict[str, str]]:
 
 
 def _run_step(command: str, cwd: Path, capsys) -> int:
-    argv = shlex.split(command)
+    argv = [os.path.expandvars(a) for a in shlex.split(command)]  # "$GITHUB_STEP_SUMMARY"
     assert argv[0] == "convshape", command
     os.chdir(cwd)
     status = cli.run(argv[1:])
@@ -460,8 +459,12 @@ def test_ci_workflow_installs_cpu_torch_uploads_sarif_and_fails_on_errors(tmp_pa
         project = tmp_path / "project"
         shutil.copytree(ROOT / "examples" / "project", project, ignore=shutil.ignore_patterns("__pycache__"))
         monkeypatch.syspath_prepend(str(project / "src"))
+        summary = tmp_path / "step-summary.md"
+        monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
         status, ran = _job(steps, project, capsys)
-        assert status == cli.EXIT_FINDINGS and ran[-2:] == ["Upload to code scanning", steps[-1]["name"]]
+        assert status == cli.EXIT_FINDINGS and "Upload to code scanning" in ran and ran[-1] == steps[-1]["name"]
+        page = summary.read_text()
+        assert "```mermaid" in page and "| CS102 | error |" in page
         import json
 
         results = json.loads((project / "convshape.sarif").read_text())["runs"][0]["results"]

@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_plugin import warm_imports  # noqa: F401  (fixture)
 
 from pytest_convshape import cli
 

@@ -8,7 +8,6 @@ import re
 import textwrap
 
 import pytest
-import torch
 from golden_files import assert_golden
 from sample_models import AUTOENCODER
 
@@ -41,24 +40,6 @@ def section(lines: list[str], title_pattern: str) -> list[str]:
             out = []
     assert out is not None, f"no section {title_pattern!r}"
     return out
-
-
-@pytest.fixture(scope="module", autouse=True)
-def warm_imports():
-    """One check before any pytester run: pytester restores ``sys.modules`` after each in-process
-    run, so torch's lazily imported submodules would otherwise be imported again every time."""
-    from torch import nn
-
-    from pytest_convshape import api, gate, loader, suppress  # noqa: F401
-
-    try:  # hypothesis's pytest plugin imports it inside every in-process run otherwise
-        import hypothesis  # noqa: F401
-    except ImportError:  # pragma: no cover
-        pass
-
-    model = nn.Sequential(nn.Conv2d(1, 1, 5, stride=2), nn.ReLU(), nn.ConvTranspose2d(1, 1, 5, stride=2))
-    api.check(model, input_size=(1, 1, 28, 28))
-    api.check(model, example_inputs=torch.empty(1, 1, 28, 28, device="meta"), pairs=[("0", "2")])
 
 
 @pytest.fixture

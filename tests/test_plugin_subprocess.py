@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from test_plugin import AUTOENCODER, FIXTURE_TESTS, GATE, warm_imports  # noqa: F401  (fixture)
+from test_plugin import AUTOENCODER, FIXTURE_TESTS, GATE
 
 NO_TORCH = """
 import sys
