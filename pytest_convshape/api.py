@@ -381,12 +381,7 @@ def _with_sizes_that_work(findings: list[Finding], model: nn.Module, args: tuple
         domain = list(range(max(1, base_size - 2 * factor), base_size + 2 * factor + 1))
 
         def probe(size: int, i: int = i) -> Probe:
-            xs = sized_like(x, 2 + i, size, device)
-            try:
-                out = (desc or Described(model)).run((xs,) + tuple(args[1:]), kwargs, device)
-            except tracing.LinterBug:
-                return Probe(size, (), (), (), True)
-            return _raw_probe(size, out, 2 + i - rank)
+            return _raw_probe_at(model, x, args, kwargs, device, desc, 2 + i, size)
 
         base = _raw_probe(base_size, verdict.first.outcome, 2 + i - rank)
         sweep = sweep_dim(2 + i, rank, base_size, domain, probe, dataclasses.replace(base, restoring=True), (),
@@ -442,11 +437,7 @@ def _with_sizes_that_run(findings: list[Finding], model: nn.Module, args: tuple,
         def probe(n: int, i: int = i, held: Any = held) -> Probe:
             if time.monotonic() > deadline:
                 raise _OutOfTime
-            try:
-                out = (desc or Described(model)).run((sized_like(held, 2 + i, n, device),) + tuple(args[1:]), kwargs, device)
-            except tracing.LinterBug:
-                return Probe(n, (), (), (), True)
-            return _raw_probe(n, out, 2 + i - rank, restoring=False)
+            return _raw_probe_at(model, held, args, kwargs, device, desc, 2 + i, n, restoring=False)
 
         domain = list(range(max(1, size - _WINDOW), size + _WINDOW + 1))
         try:
@@ -460,6 +451,19 @@ def _with_sizes_that_run(findings: list[Finding], model: nn.Module, args: tuple,
     if not hints:
         return findings
     return [dataclasses.replace(f, suggestions=tuple(f.suggestions) + tuple(hints)) if f is crash else f for f in findings]
+
+
+def _raw_probe_at(model: nn.Module, x: Any, args: tuple, kwargs: dict, device: str, desc: Described | None, dim: int, size: int,
+                  restoring: bool = True) -> Any:
+    """One raw trace with dim ``dim`` of the first input ``x`` set to ``size``, judged in that dim;
+    a size at which the linter itself fails counts as one that does not work."""
+    from .sweep import Probe
+
+    try:
+        out = (desc or Described(model)).run((sized_like(x, dim, size, device),) + tuple(args[1:]), kwargs, device)
+    except tracing.LinterBug:
+        return Probe(size, (), (), (), True)
+    return _raw_probe(size, out, dim - x.dim(), restoring)
 
 
 def _involves_dim(f: Finding, i: int) -> bool:

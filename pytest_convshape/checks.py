@@ -531,10 +531,7 @@ def parameter_problems(e: LayerEvent) -> list[str]:
     p = e.params
     if not isinstance(p, ConvArgs):
         return []
-    try:
-        return list(_conv_problems(p, e.ndim))
-    except TypeError:  # parameters that cannot be a cache key
-        return list(_conv_problems.__wrapped__(p, e.ndim))
+    return list(_conv_problems(p, e.ndim))  # ConvArgs holds tuples of ints: always a cache key
 
 
 @functools.lru_cache(maxsize=1024)

@@ -143,9 +143,10 @@ def _plan_site(report: Report, site: SourceLocation, wanted: dict[str, Finding],
     first = next(iter(wanted.values()))
     value = first.fix.output_padding if first.fix else ()
     where = str(site)
+    kind = _kind(report.events, first.fix.layer if first.fix else "")
     problem = _shared_site(report, site, wanted)
     if problem is not None:
-        return Refusal(layer, where, problem, _output_size_hint(first))
+        return Refusal(layer, where, problem, _output_size_hint(first, functional=kind in _FUNCTIONAL))
     path = os.path.abspath(site.file)
     if not _inside(path, root):
         return Refusal(layer, where, f"{display_path(path)} is outside the project ({display_path(root)})",
@@ -156,7 +157,6 @@ def _plan_site(report: Report, site: SourceLocation, wanted: dict[str, Finding],
         tree = ast.parse(data, filename=path)
     except (OSError, SyntaxError, ValueError) as exc:
         return Refusal(layer, where, f"cannot read {display_path(path)}: {exc}")
-    kind = _kind(report.events, first.fix.layer if first.fix else "")
     call = _call_at(tree, site.line, kind)
     if call is None:
         return Refusal(layer, where, f"no {kind or 'ConvTranspose'}(...) call at this line", f"set output_padding={fmt_value(value)} by hand")
@@ -181,11 +181,11 @@ def _shared_site(report: Report, site: SourceLocation, wanted: dict[str, Finding
     return None
 
 
-def _output_size_hint(f: Finding) -> str:
+def _output_size_hint(f: Finding, functional: bool) -> str:
     up = f.up or (f.fix.layer if f.fix else "the layer")
     down = f.down or "its partner"
     n = len(f.fix.output_padding) if f.fix else 2
-    if "F.conv_transpose" in up:  # the functional form has no output_size=
+    if functional:  # F.conv_transpose*d has no output_size=
         return (f"instead, compute output_padding in forward for each call: the size {down} took minus the size "
                 "the call gives with output_padding=0")
     return (f"instead, pass the size to restore in forward: x = {_accessor(up)}(x, output_size=skip.shape[-{n}:]) "
