@@ -261,14 +261,15 @@ class _Recorder:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self) -> None:
+        models = self.models() if self.state.report_path or self.state.html_path else []
         if self.state.report_path:
             from .report import render_json_models
 
-            _write(self.state.report_path, render_json_models(self.models()) + "\n")
+            _write(self.state.report_path, render_json_models(models) + "\n")
         if self.state.html_path:
             from .render_html import render_html
 
-            _write(self.state.html_path, render_html(self.models(), title="convshape report of a pytest run"))
+            _write(self.state.html_path, render_html(models, title="convshape report of a pytest run"))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         models = self.models()
@@ -278,16 +279,11 @@ class _Recorder:
             terminalreporter.write_sep("=", "convshape")
             for line in render_summary(models):
                 terminalreporter.write_line(line)
-        if self.state.report_path:
-            from .records import plural
+        from .records import plural
 
-            shown = _display(self.state.report_path, self.config)
-            terminalreporter.write_line(f"convshape: wrote {shown} ({plural(len(models), 'model check')})")
-        if self.state.html_path:
-            from .records import plural
-
-            shown = _display(self.state.html_path, self.config)
-            terminalreporter.write_line(f"convshape: wrote {shown} ({plural(len(models), 'model check')}, HTML)")
+        for path, what in ((self.state.report_path, ""), (self.state.html_path, ", HTML")):
+            if path:
+                terminalreporter.write_line(f"convshape: wrote {_display(path, self.config)} ({plural(len(models), 'model check')}{what})")
 
 
 def _write(path: str, text: str) -> None:
