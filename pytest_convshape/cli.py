@@ -253,11 +253,11 @@ def _run(argv: list[str]) -> int:
     if args.html:
         from .render_html import render_html
 
-        if not _write_file(args.html, render_html([r.to_dict() for r in reports]), "--html"):
+        if not _write_file(args.html, render_html([r.to_dict() for r in reports]), "--html", args.verbose):
             return EXIT_USAGE
     text = _render(reports, args)
     if args.output:
-        if not _write_file(args.output, text + "\n", "-o"):
+        if not _write_file(args.output, text + "\n", "-o", args.verbose):
             return EXIT_USAGE
     elif text:
         sys.stdout.write(text + "\n")
@@ -265,13 +265,13 @@ def _run(argv: list[str]) -> int:
     return EXIT_FINDINGS if failed and not args.exit_zero else EXIT_OK
 
 
-def _write_file(path: str, text: str, flag: str) -> bool:
+def _write_file(path: str, text: str, flag: str, verbose: bool) -> bool:
     """Write an output file; on failure say which flag and why (the caller exits 2)."""
     try:
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(text)
     except OSError as exc:
-        _usage_failure(UsageError(f"{flag} {path}: cannot write: {exc.strerror or exc}"), False)
+        _usage_failure(UsageError(f"{flag} {path}: cannot write: {exc.strerror or exc}"), verbose)
         return False
     return True
 
